@@ -1,0 +1,43 @@
+"""The few exceptions the IOC raises on purpose; each carries a message a person can act on."""
+
+from __future__ import annotations
+
+
+class IocError(Exception):
+    """A failure to show to a user: a message (Vietnamese first), an HTTP status and a title."""
+
+    status: int = 400
+    title: str = "Yêu cầu không hợp lệ"
+
+    def __init__(self, message: str, *, status: int | None = None, title: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        if title is not None:
+            self.title = title
+
+    def as_json(self) -> dict[str, object]:
+        return {"ok": False, "error": self.message, "title": self.title, "status": self.status}
+
+
+class ConfigError(IocError):
+    """Start-up cannot go on: a setting is wrong or a service it names is unreachable."""
+
+    status = 500
+    title = "Cấu hình sai"
+
+
+class NotFound(IocError):
+    status = 404
+    title = "Không tìm thấy"
+
+
+class Forbidden(IocError):
+    status = 403
+    title = "Không có quyền"
+
+
+class InvalidInput(IocError):
+    status = 400
+    title = "Dữ liệu không hợp lệ"

@@ -1,0 +1,160 @@
+"""Background jobs: one registry, run by RQ workers over Redis or by threads in embedded mode.
+
+We use RQ (not Celery or Dramatiq): it needs nothing but the Redis we already run, has a cron
+scheduler built in (RQ ≥ 2.5), jobs are plain functions, and a worker is one command. Celery's
+broker/backends/beat are more than an IOC's few job kinds need; Dramatiq has no scheduler.
+
+A job is a plain function ``fn(runtime, **kwargs)`` listed in ``JOBS``. RQ pickles only the job's
+name and arguments; the worker process looks the function up here and hands it its Runtime.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import redis
+
+    from data.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+JobFunc = Callable[..., object]
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    interval_s: int
+    demo_only: bool = False
+
+
+# Jobs by name; filled by ``register`` in the modules that own them (see ``load_jobs``).
+JOBS: dict[str, JobFunc] = {}
+SCHEDULE: list[ScheduledJob] = []
+JOB_MODULES = ("data.maintenance", "data.demo")
+
+
+def register(name: str, every_s: int | None = None, demo_only: bool = False) -> Callable[[JobFunc], JobFunc]:
+    """Make ``fn(runtime, **kwargs)`` a job; with ``every_s`` it also runs on a schedule."""
+
+    def wrap(fn: JobFunc) -> JobFunc:
+        JOBS[name] = fn
+        if every_s is not None and all(s.name != name for s in SCHEDULE):
+            SCHEDULE.append(ScheduledJob(name, every_s, demo_only))
+        return fn
+
+    return wrap
+
+
+def load_jobs() -> None:
+    import importlib
+
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+
+
+def schedule_for(demo: bool) -> list[ScheduledJob]:
+    load_jobs()
+    return [s for s in SCHEDULE if demo or not s.demo_only]
+
+
+class JobRunner(Protocol):
+    def enqueue(self, name: str, **kwargs: Any) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def run_job(runtime: Runtime, name: str, **kwargs: Any) -> object:
+    """Run one job by name; errors are logged with the job's name and re-raised for the runner."""
+    load_jobs()
+    started = time.perf_counter()
+    try:
+        result = JOBS[name](runtime, **kwargs)
+    except Exception:
+        log.exception("job %s failed", name)
+        raise
+    log.debug("job %s done in %.0f ms", name, (time.perf_counter() - started) * 1000)
+    return result
+
+
+class InProcessJobs:
+    """Embedded mode: queued jobs on a small thread pool, scheduled jobs on one loop thread."""
+
+    def __init__(self, runtime: Runtime, schedule: list[ScheduledJob]) -> None:
+        self._runtime = runtime
+        self._schedule = schedule
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ioc-job")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="ioc-scheduler", daemon=True)
+        self.failures = 0
+
+    def enqueue(self, name: str, **kwargs: Any) -> None:
+        self._pool.submit(self._safe_run, name, kwargs)
+
+    def _safe_run(self, name: str, kwargs: dict[str, Any]) -> None:
+        try:
+            run_job(self._runtime, name, **kwargs)
+        except Exception:  # logged in run_job; one bad pass never stops the loop
+            self.failures += 1
+
+    def start(self) -> None:
+        if self._schedule:
+            self._thread.start()
+
+    def _loop(self) -> None:
+        due = {s.name: time.monotonic() + min(s.interval_s, 5) for s in self._schedule}
+        while not self._stop.wait(0.5):
+            now = time.monotonic()
+            for job in self._schedule:
+                if now >= due[job.name]:
+                    due[job.name] = now + job.interval_s
+                    self._safe_run(job.name, {})
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+# The worker process's Runtime, bound once by ``data.worker.main``: RQ calls plain functions.
+_WORKER_RUNTIME: list[Runtime] = []
+
+
+def bind_worker_runtime(runtime: Runtime) -> None:
+    _WORKER_RUNTIME[:] = [runtime]
+
+
+def rq_entry(name: str, kwargs: dict[str, Any]) -> object:
+    """What RQ executes: look the job up and run it with this worker's Runtime."""
+    if not _WORKER_RUNTIME:
+        raise RuntimeError("no Runtime bound: start workers with `python -m data.worker`")
+    return run_job(_WORKER_RUNTIME[0], name, **kwargs)
+
+
+class RqJobs:
+    """Production: jobs go to a Redis queue that ``python -m data.worker`` processes."""
+
+    def __init__(self, client: redis.Redis, queue_name: str) -> None:
+        from rq import Queue, Retry
+
+        self._queue = Queue(queue_name, connection=client)
+        self._retry = Retry(max=3, interval=[5, 30, 120])
+
+    def enqueue(self, name: str, **kwargs: Any) -> None:
+        self._queue.enqueue(rq_entry, name, kwargs, retry=self._retry, description=name)
+
+    def start(self) -> None:
+        """Nothing to start here: the worker processes run the queue and the schedule."""
+
+    def stop(self) -> None:
+        """Nothing to stop here."""

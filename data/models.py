@@ -1,0 +1,411 @@
+"""The shared database: every table of the IOC as typed SQLAlchemy 2.x models.
+
+Times are stored as naive UTC (``utcnow()``) so that SQLite and PostgreSQL hold the same values.
+Demo rows carry ``is_demo=True`` so that they can be told apart from (and removed before) real use.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints keep Alembic migrations identical on SQLite (batch mode) and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Now, as naive UTC: the form every timestamp column holds."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Role(enum.StrEnum):
+    OPERATOR = "operator"
+    LEADER = "leader"
+    ANALYST = "analyst"
+    AGENCY = "agency"
+    ADMIN = "admin"
+
+
+class ReportStatus(enum.StrEnum):
+    RECEIVED = "received"
+    VERIFIED = "verified"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    NOT_RESPONSIBLE = "not_responsible"
+    REFERRED = "referred"
+
+
+OPEN_STATUSES = (
+    ReportStatus.RECEIVED,
+    ReportStatus.VERIFIED,
+    ReportStatus.ASSIGNED,
+    ReportStatus.IN_PROGRESS,
+    ReportStatus.REOPENED,
+    ReportStatus.REFERRED,
+)
+
+
+class Channel(enum.StrEnum):
+    APP = "app"  # Hue-S / city app
+    WEB = "web"
+    ZALO = "zalo"
+    FACEBOOK = "facebook"
+    EMAIL = "email"
+    HOTLINE = "hotline"
+    OPEN311 = "open311"
+    IMPORT = "import"
+
+
+class CameraState(enum.StrEnum):
+    ONLINE = "online"
+    STALE = "stale"
+    OFFLINE = "offline"
+    UNKNOWN = "unknown"
+
+
+class AdminUnit(Base):
+    """A province, district or ward, with its boundary and census population."""
+
+    __tablename__ = "admin_units"
+    __table_args__ = (UniqueConstraint("level", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(16), index=True)  # province | district | ward
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"), index=True)
+    population: Mapped[int | None] = mapped_column(Integer)
+    population_year: Mapped[int | None] = mapped_column(Integer)
+    area_sqm: Mapped[float | None] = mapped_column(Float)
+    centroid_lat: Mapped[float | None] = mapped_column(Float)
+    centroid_lon: Mapped[float | None] = mapped_column(Float)
+    # [min_lon, min_lat, max_lon, max_lat]: a cheap first test before point-in-polygon.
+    bbox: Mapped[list[Any] | None] = mapped_column(JSON)
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a GeoJSON geometry
+    source: Mapped[str | None] = mapped_column(String(200))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Agency(Base):
+    """A unit that handles reports: a city department or a ward People's Committee."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str | None] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(16), default="city")  # city | district | ward
+    admin_unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
+    email: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Category(Base):
+    """A kind of field report (lĩnh vực), with its deadline in working days."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[list[Any] | None] = mapped_column(JSON)
+    default_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    sla_working_days: Mapped[int] = mapped_column(Integer, default=5)
+    sla_emergency_hours: Mapped[int] = mapped_column(Integer, default=24)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RoutingRule(Base):
+    """Category × ward (× hours of the day) → the agency that receives the report."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    admin_unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
+    hour_from: Mapped[int | None] = mapped_column(Integer)
+    hour_to: Mapped[int | None] = mapped_column(Integer)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Report(Base):
+    """A citizen field report (phản ánh hiện trường)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_created_category", "created_at", "category_id"),
+        Index("ix_reports_status_expected", "status", "expected_at"),
+        Index("ix_reports_agency_created", "agency_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(32), unique=True)
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    admin_unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ReportStatus.RECEIVED)
+    urgency: Mapped[str] = mapped_column(String(16), default="normal")  # normal | emergency
+    title: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text)
+    # Lower-case, diacritics-free copy of title + description for search (filled by text.fold).
+    search_text: Mapped[str | None] = mapped_column(Text)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(500))
+    # Sealed: only IOC operators and admins may read these three.
+    reporter_name: Mapped[str | None] = mapped_column(String(200))
+    reporter_phone: Mapped[str | None] = mapped_column(String(32))
+    reporter_email: Mapped[str | None] = mapped_column(String(200))
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    result_text: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    expected_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="report")
+    events: Mapped[list[ReportEvent]] = relationship(
+        back_populates="report", order_by="ReportEvent.id"
+    )
+
+
+class Attachment(Base):
+    """A photo, video or file sent with a report, or an 'after' photo of its result."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # photo | video | file | after_photo
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)  # random, never guessable
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="attachments")
+
+
+class ReportEvent(Base):
+    """One step of a report's history: append-only (who, when, what)."""
+
+    __tablename__ = "report_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    report: Mapped[Report] = relationship(back_populates="events")
+
+
+class Rating(Base):
+    """A citizen's rating (1–5) of a report's result."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Camera(Base):
+    """A camera point. Its stream URLs (with credentials) never leave the server."""
+
+    __tablename__ = "cameras"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    group_name: Mapped[str | None] = mapped_column(String(100), index=True)
+    admin_unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    stream_url: Mapped[str] = mapped_column(String(1000))
+    sub_stream_url: Mapped[str | None] = mapped_column(String(1000))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    status: Mapped[CameraStatus | None] = relationship(back_populates="camera")
+
+
+class CameraStatus(Base):
+    """The latest health of a camera, written by the stream gateway."""
+
+    __tablename__ = "camera_status"
+
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default=CameraState.UNKNOWN)
+    codec: Mapped[str | None] = mapped_column(String(16))
+    transcoding: Mapped[bool] = mapped_column(Boolean, default=False)
+    fps: Mapped[float | None] = mapped_column(Float)
+    bitrate_kbps: Mapped[float | None] = mapped_column(Float)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    last_frame_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_keyframe_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reconnects: Mapped[int] = mapped_column(Integer, default=0)
+    viewers: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
+    thumbnail_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary)
+    thumbnail_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    camera: Mapped[Camera] = relationship(back_populates="status")
+
+
+class MapFeature(Base):
+    """A point of another map layer: school, health facility, wifi, market, sensor, ..."""
+
+    __tablename__ = "map_features"
+    __table_args__ = (UniqueConstraint("layer", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    layer: Mapped[str] = mapped_column(String(32), index=True)  # poi | sensor
+    kind: Mapped[str] = mapped_column(String(32))  # school | health | wifi | market | tourism | air
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    admin_unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Indicator(Base):
+    """A KPI of the catalogue: what it measures and what counts as good."""
+
+    __tablename__ = "indicators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    theme: Mapped[str] = mapped_column(String(32), index=True)
+    unit: Mapped[str] = mapped_column(String(32))
+    frequency: Mapped[str] = mapped_column(String(16))  # day | month | quarter | year
+    direction: Mapped[str] = mapped_column(String(8))  # up (higher is better) | down
+    geography: Mapped[str] = mapped_column(String(16), default="city")  # city|district|ward|agency
+    target: Mapped[float | None] = mapped_column(Float)
+    amber_threshold: Mapped[float | None] = mapped_column(Float)
+    red_threshold: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(200))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    sort_order: Mapped[int] = mapped_column(Integer, default=100)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class IndicatorValue(Base):
+    """One value of a KPI for a period and a unit of geography; revisions keep the old rows."""
+
+    __tablename__ = "indicator_values"
+    __table_args__ = (
+        Index("ix_indicator_values_lookup", "indicator_id", "period_start", "admin_unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id"))
+    period: Mapped[str] = mapped_column(String(16))  # 2026, 2026-Q3, 2026-10, 2026-10-31
+    period_start: Mapped[date] = mapped_column(Date)
+    admin_unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    value: Mapped[float] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Alert(Base):
+    """Something an operator must see: a KPI off target, a camera down, an overdue report, ..."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    severity: Mapped[str] = mapped_column(String(16), default="warning")  # info|warning|critical
+    title: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(100))
+    source_ref: Mapped[str | None] = mapped_column(String(100))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class User(Base):
+    """A person who logs in. The public never does."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,73 @@
+"""The live resources of one process (engine, sessions, Redis, bus, jobs), built from the settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.bus import EventBus, LocalBus, RedisBus
+from data.db import check_connection, make_engine, make_sessionmaker, migrate, session_scope
+from data.errors import ConfigError
+from data.jobs import InProcessJobs, JobRunner, RqJobs, schedule_for
+from data.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    redis: redis.Redis | None
+    bus: EventBus
+    jobs: JobRunner = field(init=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits at the end of the block, rolls back on error."""
+        with session_scope(self.sessions) as session:
+            yield session
+
+    def key(self, *parts: str) -> str:
+        """A Redis key under this deployment's prefix."""
+        return ":".join((self.settings.redis_prefix, *parts))
+
+    def close(self) -> None:
+        self.jobs.stop()
+        self.engine.dispose()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def connect_redis(url: str) -> redis.Redis:
+    """Connect and ping Redis; an unreachable server is one clear ConfigError."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=3, health_check_interval=30)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise ConfigError(f"Cannot reach Redis at {url} (IOC_REDIS_URL): {exc}") from None
+    return client
+
+
+def build_runtime(settings: Settings, *, run_jobs_here: bool = False, migrate_db: bool = True) -> Runtime:
+    """Connect to the database (and Redis), migrate, and choose in-process or RQ jobs."""
+    engine = make_engine(settings.database_url)
+    check_connection(engine)
+    if migrate_db:
+        migrate(engine)
+    client = connect_redis(settings.redis_url) if settings.redis_url else None
+    bus: EventBus = RedisBus(client, settings.redis_prefix) if client else LocalBus()
+    runtime = Runtime(settings, engine, make_sessionmaker(engine), client, bus)
+    if client is None:
+        schedule = schedule_for(settings.demo) if run_jobs_here else []
+        runtime.jobs = InProcessJobs(runtime, schedule)
+    else:
+        runtime.jobs = RqJobs(client, f"{settings.redis_prefix}-jobs")
+    return runtime

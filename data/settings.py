@@ -1,0 +1,99 @@
+"""The one settings object: every knob of the IOC, read from the environment (prefix ``IOC_``)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from data.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration of one IOC deployment. Every field has a safe default for the embedded mode."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="IOC_", env_file=".env", env_file_encoding="utf-8", extra="forbid"
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'ioc.sqlite3'}",
+        description="SQLAlchemy URL: a SQLite file (embedded) or postgresql+psycopg://...",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db; unset = embedded mode (in-process bus and jobs)",
+    )
+    redis_prefix: str = Field(default="ioc", min_length=1, description="prefix of every Redis key")
+    secret_key: str = Field(
+        default_factory=lambda: secrets.token_hex(32),
+        min_length=16,
+        description="signs session cookies; set it in production so sessions survive restarts",
+    )
+    host: str = Field(default="127.0.0.1", description="address the web server listens on")
+    port: int = Field(default=8050, ge=1, le=65535, description="port of the web app")
+    streams_host: str = Field(default="127.0.0.1", description="address of the stream gateway")
+    streams_port: int = Field(default=8060, ge=1, le=65535, description="port of the stream gateway")
+    streams_internal_token: str = Field(
+        default_factory=lambda: secrets.token_hex(16),
+        min_length=16,
+        description="shared secret between the web app and the stream gateway",
+    )
+    run_streams: bool = Field(default=True, description="python app.py also runs the stream gateway")
+    run_workers: bool = Field(default=True, description="python app.py also runs the jobs in-process")
+    demo: bool = Field(default=True, description="seed demo data into an empty database")
+    demo_reports: int = Field(default=4000, ge=0, le=2_000_000, description="demo reports for one year")
+    demo_cameras: int = Field(default=24, ge=0, le=2000, description="demo camera points")
+    map_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="XYZ tile URL of the base map (a city may run its own tile server)",
+    )
+    map_tile_attribution: str = Field(default="© OpenStreetMap contributors")
+    map_center: tuple[float, float] = Field(default=(16.4637, 107.5909), description="lat, lon")
+    map_zoom: int = Field(default=13, ge=1, le=19)
+    default_language: Literal["vi", "en"] = "vi"
+    admin_username: str | None = Field(default=None, description="create this admin at start-up")
+    admin_password: str | None = Field(default=None, min_length=10, description="its password")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    upload_dir: Path = Field(default=PROJECT_ROOT / "var" / "uploads")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured: bus and jobs run in this process."""
+        return self.redis_url is None
+
+    @property
+    def streams_base_url(self) -> str:
+        return f"http://{self.streams_host}:{self.streams_port}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; a bad value raises ConfigError naming the field."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"IOC_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"Invalid settings: {problems}") from None

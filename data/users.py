@@ -1,0 +1,119 @@
+"""Users, roles and passwords (argon2). CLI: ``python -m data.users create USERNAME --role admin``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.errors import InvalidInput
+from data.models import Role, User, utcnow
+
+_HASHER = PasswordHasher()
+MIN_PASSWORD = 10
+
+# What each role may open; the public transparency page needs no login at all.
+PAGE_ROLES: dict[str, frozenset[Role]] = {
+    "overview": frozenset(Role),
+    "map": frozenset(Role),
+    "cameras": frozenset({Role.OPERATOR, Role.LEADER, Role.ADMIN}),
+    "reports": frozenset({Role.OPERATOR, Role.ANALYST, Role.AGENCY, Role.ADMIN, Role.LEADER}),
+    "kpis": frozenset(Role),
+}
+# Roles that may read a reporter's name and phone (sealed from agencies and the public).
+SEES_REPORTER = frozenset({Role.OPERATOR, Role.ADMIN})
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự (password too short).")
+    return _HASHER.hash(password)
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: Role | str,
+    *,
+    full_name: str | None = None,
+    agency_id: int | None = None,
+) -> User:
+    """Add a user; the role must be one of ``Role`` and the name must be free."""
+    role = Role(role)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise InvalidInput(f"Tên đăng nhập '{username}' đã tồn tại (username taken).")
+    user = User(
+        username=username,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        role=role,
+        agency_id=agency_id,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None (same answer for both mistakes)."""
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None:
+        _HASHER.hash(password)  # spend the same time as a real check: names cannot be probed
+        return None
+    try:
+        _HASHER.verify(user.password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return None
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = _HASHER.hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def ensure_admin(session: Session, username: str | None, password: str | None) -> bool:
+    """Create the first admin from IOC_ADMIN_USERNAME / IOC_ADMIN_PASSWORD if it does not exist."""
+    if not username or not password:
+        return False
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        return False
+    create_user(session, username, password, Role.ADMIN, full_name="Quản trị viên")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    from data.runtime import build_runtime
+    from data.settings import load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m data.users", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    create = sub.add_parser("create", help="add a user (asks for the password, or reads IOC_NEW_PASSWORD)")
+    create.add_argument("username")
+    create.add_argument("--role", choices=[r.value for r in Role], required=True)
+    create.add_argument("--full-name")
+    create.add_argument("--agency-id", type=int)
+    args = parser.parse_args(argv)
+
+    password = os.environ.get("IOC_NEW_PASSWORD") or getpass.getpass("Mật khẩu / Password: ")
+    runtime = build_runtime(load_settings())
+    try:
+        with runtime.session() as session:
+            create_user(session, args.username, password, args.role, full_name=args.full_name,
+                        agency_id=args.agency_id)
+    except InvalidInput as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        runtime.close()
+    print(f"created {args.role} {args.username}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
