@@ -103,7 +103,7 @@ class InProcessJobs:
     def _safe_run(self, name: str, kwargs: dict[str, Any]) -> None:
         try:
             run_job(self._runtime, name, **kwargs)
-        except Exception:  # logged in run_job; one bad pass never stops the loop
+        except Exception:  # noqa: BLE001 - logged in run_job; one bad pass never stops the loop
             self.failures += 1
 
     def start(self) -> None:

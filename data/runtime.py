@@ -12,7 +12,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.bus import EventBus, LocalBus, RedisBus
-from data.db import check_connection, make_engine, make_sessionmaker, migrate, session_scope
+from data.db import (
+    check_connection,
+    make_engine,
+    make_sessionmaker,
+    migrate,
+    session_scope,
+)
 from data.errors import ConfigError
 from data.jobs import InProcessJobs, JobRunner, RqJobs, schedule_for
 from data.settings import Settings

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import secrets
 import sys
 
 from argon2 import PasswordHasher
@@ -85,6 +86,28 @@ def ensure_admin(session: Session, username: str | None, password: str | None) -
         return False
     create_user(session, username, password, Role.ADMIN, full_name="Quản trị viên")
     return True
+
+
+DEMO_ACCOUNTS = (
+    ("admin", Role.ADMIN, "Quản trị viên"),
+    ("vanhanh", Role.OPERATOR, "Nguyễn Thị Vận Hành"),
+    ("lanhdao", Role.LEADER, "Trần Văn Lãnh Đạo"),
+    ("phantich", Role.ANALYST, "Lê Thị Phân Tích"),
+    ("donvi", Role.AGENCY, "Phạm Văn Đơn Vị"),
+)
+
+
+def create_demo_accounts(session: Session, agency_id: int | None) -> dict[str, str]:
+    """On a demo database without users: one account per role, each with a fresh random password."""
+    if session.scalar(select(User.id).limit(1)) is not None:
+        return {}
+    created = {}
+    for username, role, full_name in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(9)
+        create_user(session, username, password, role, full_name=full_name,
+                    agency_id=agency_id if role == Role.AGENCY else None)
+        created[username] = password
+    return created
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,152 @@
+"""The IOC web app. ``python app.py`` runs web, stream gateway and jobs in one process (embedded mode).
+
+In production: ``gunicorn 'app:server'`` for the web (several workers), ``python -m streams`` for
+the gateways and ``python -m data.worker`` for the jobs, all sharing PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import dash
+from flask import Flask, jsonify, send_from_directory
+from sqlalchemy import select
+
+from dashboard import shell
+from dashboard.auth import init_auth
+from dashboard.tiles import init_tiles
+from data.errors import ConfigError, IocError
+from data.models import Agency
+from data.runtime import Runtime, build_runtime
+from data.settings import Settings, load_settings
+from data.users import create_demo_accounts, ensure_admin
+
+ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("ioc")
+
+
+def _bootstrap_static() -> Path:
+    """Bootstrap 5 CSS ships inside the bootstrap-flask wheel: no CDN, so it works offline."""
+    import flask_bootstrap
+
+    return Path(flask_bootstrap.__file__).parent / "static"
+
+
+def prepare_database(runtime: Runtime) -> None:
+    """First admin from the environment; demo data and demo accounts into an empty demo database."""
+    settings = runtime.settings
+    with runtime.session() as session:
+        if ensure_admin(session, settings.admin_username, settings.admin_password):
+            log.info("created admin %s", settings.admin_username)
+    if not settings.demo:
+        return
+    from data.demo import seed_demo
+
+    summary = seed_demo(runtime, settings)
+    if summary:
+        log.info("demo data seeded: %s", summary)
+    with runtime.session() as session:
+        agency_id = session.scalar(select(Agency.id).order_by(Agency.id).limit(1))
+        accounts = create_demo_accounts(session, agency_id)
+    if accounts:
+        _announce_demo_accounts(settings, accounts)
+
+
+def _announce_demo_accounts(settings: Settings, accounts: dict[str, str]) -> None:
+    """Random passwords, shown once on the console and kept in var/ (never a default in the code)."""
+    lines = [f"{user:10} {password}" for user, password in accounts.items()]
+    path = ROOT / "var" / "demo-accounts.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    print("Tài khoản demo / demo accounts (also in var/demo-accounts.txt):", *lines, sep="\n  ",
+          flush=True)
+
+
+def create_server(settings: Settings, runtime: Runtime | None = None) -> Flask:
+    """The Flask server with auth, error handling and the non-Dash routes."""
+    runtime = runtime or build_runtime(settings, run_jobs_here=settings.run_workers)
+    server = Flask(__name__)
+    server.config.update(SECRET_KEY=settings.secret_key, SESSION_COOKIE_SAMESITE="Lax",
+                         SESSION_COOKIE_HTTPONLY=True, MAX_CONTENT_LENGTH=60 * 1024 * 1024)
+    server.extensions["ioc"] = runtime
+    init_auth(server)
+    vendor = _bootstrap_static()
+    server.add_url_rule("/vendor/<path:path>", "vendor",
+                        lambda path: send_from_directory(vendor, path, max_age=86400))
+    server.add_url_rule("/healthz", "healthz", lambda: jsonify(ok=True))
+    init_tiles(server)
+
+    @server.errorhandler(IocError)
+    def _ioc_error(exc: IocError) -> Any:
+        return jsonify(exc.as_json()), exc.status
+
+    _mount_optional_blueprints(server, runtime)
+    return server
+
+
+def _mount_optional_blueprints(server: Flask, runtime: Runtime) -> None:
+    from dashboard.camera_api import make_camera_blueprint
+
+    server.register_blueprint(make_camera_blueprint(runtime), url_prefix="/api/cameras")
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> dash.Dash:
+    """The Dash app on its Flask server; pages live in ``dashboard/pages``."""
+    server = create_server(settings, runtime)
+    prepare_database(server.extensions["ioc"])
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(ROOT / "dashboard" / "pages"),
+        assets_folder=str(ROOT / "assets"),
+        external_stylesheets=["/vendor/bootstrap5/css/bootstrap.min.css"],
+        title="IOC",
+        suppress_callback_exceptions=True,
+        update_title=None,
+    )
+    app.layout = shell.layout
+    server.extensions["ioc"].jobs.start()
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    """``gunicorn 'app:server'`` builds the app on first access, not at import time."""
+    if name == "server":
+        return create_app(load_settings()).server
+    raise AttributeError(name)
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        app = create_app(settings)
+    except ConfigError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    runtime: Runtime = app.server.extensions["ioc"]
+    gateway = None
+    if settings.run_streams:
+        from streams.gateway import run_gateway_in_thread
+
+        gateway = run_gateway_in_thread(runtime)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"IOC đang chạy / running at http://{settings.host}:{settings.port}/", flush=True)
+    try:
+        app.run(host=settings.host, port=settings.port, debug=False, threaded=True)
+    finally:
+        if gateway is not None:
+            gateway.stop()
+        runtime.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

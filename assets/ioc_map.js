@@ -1,0 +1,29 @@
+// Styling functions for dash-leaflet GeoJSON layers, referenced as {"variable": "iocMap.<name>"}.
+window.iocMap = {
+  cellStyle: function (feature) {
+    return {fillColor: feature.properties.color, fillOpacity: 0.55, weight: 0};
+  },
+  areaStyle: function (feature) {
+    return {fillColor: feature.properties.color, fillOpacity: 0.35, color: "#1f3b63", weight: 1.5};
+  },
+  countTooltip: function (feature, layer) {
+    layer.bindTooltip(String(feature.properties.count));
+  },
+  areaTooltip: function (feature, layer) {
+    var p = feature.properties;
+    var vi = (document.documentElement.lang || "vi") !== "en";
+    layer.bindTooltip("<b>" + p.name + "</b><br>" + (vi ? "Phản ánh đang xử lý: " : "Open reports: ") +
+      p.open + (p.population ? "<br>" + (vi ? "Trên 1.000 dân: " : "Per 1,000 residents: ") + p.per_1000 : ""));
+  },
+  nameTooltip: function (feature, layer) {
+    layer.bindTooltip(feature.properties.name);
+  },
+  cameraPoint: function (feature, latlng) {
+    return L.circleMarker(latlng, {radius: 7, color: "#fff", weight: 2,
+      fillColor: feature.properties.color, fillOpacity: 0.95});
+  },
+  poiPoint: function (feature, latlng) {
+    return L.circleMarker(latlng, {radius: 5, color: feature.properties.color, weight: 1,
+      fillColor: feature.properties.color, fillOpacity: 0.8});
+  }
+};

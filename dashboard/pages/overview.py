@@ -1,0 +1,69 @@
+"""Tổng quan: the headline counts, latest KPIs and newest reports, refreshed every 30 s."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import plotly.express as px
+from dash import Input, Output, callback, dcc, html
+
+from dashboard.auth import runtime_of
+from dashboard.components import fmt_time, kpi_card, page_guard, report_table, stat_card
+from dashboard.i18n import t
+from data.models import Category, utcnow
+from data.queries import counts_by, latest_kpis, overview, recent_reports
+
+dash.register_page(__name__, path="/", name="overview", title="IOC – Tổng quan")
+
+
+def layout(**_: Any) -> Any:
+    refused = page_guard("overview")
+    if refused is not None:
+        return refused
+    return html.Div([
+        dcc.Interval(id="overview-tick", interval=30_000),
+        html.Div(id="overview-body", children=_body()),
+    ])
+
+
+@callback(Output("overview-body", "children"), Input("overview-tick", "n_intervals"),
+          prevent_initial_call=True)
+def refresh(_: int | None) -> Any:
+    return _body()
+
+
+def _body() -> Any:
+    now = utcnow()
+    with runtime_of().session() as session:
+        ov = overview(session, now)
+        kpis = latest_kpis(session, limit=8)
+        recent = recent_reports(session, limit=10)
+        by_category = counts_by(session, Category.name, since=now - timedelta(days=30))
+    stats = [
+        (t("ov.open"), ov.open_reports, "overview-open", "primary"),
+        (t("ov.overdue"), ov.overdue_reports, "overview-overdue", "danger"),
+        (t("ov.today"), ov.received_today, "overview-today", "info"),
+        (t("ov.resolved30"), ov.resolved_30d, "overview-resolved", "success"),
+        (f"{t('ov.cameras')} / {ov.cameras_total}", ov.cameras_online, "overview-cameras", "dark"),
+        (t("ov.alerts"), ov.alerts_new, "overview-alerts", "warning"),
+    ]
+    figure = px.bar(x=[n for _, n in by_category], y=[c for c, _ in by_category], orientation="h",
+                    labels={"x": "", "y": ""}, height=320)
+    figure.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis={"autorange": "reversed"})
+    return [
+        dbc.Row([dbc.Col(stat_card(*s), xs=6, md=4, xl=2, className="mb-3") for s in stats]),
+        html.Div(t("ov.latest_kpis"), className="ioc-section-title"),
+        dbc.Row([dbc.Col(kpi_card(k), xs=6, md=3, className="mb-3") for k in kpis],
+                id="overview-kpis"),
+        dbc.Row([
+            dbc.Col([html.Div(t("ov.recent"), className="ioc-section-title"),
+                     report_table(recent, "overview-recent")], lg=7),
+            dbc.Col([html.Div(t("ov.by_category"), className="ioc-section-title"),
+                     dcc.Graph(figure=figure, id="overview-by-category",
+                               config={"displayModeBar": False})], lg=5),
+        ]),
+        html.Div(f"{t('ov.updated')} {fmt_time(now)} UTC", className="text-secondary small"),
+    ]

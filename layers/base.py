@@ -1,0 +1,40 @@
+"""The one interface every map layer implements, and the filter they all understand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from data.queries import ReportFilter
+
+
+@dataclass(frozen=True)
+class MapView:
+    """What a layer may need to know besides the filter: the zoom decides the density cell size."""
+
+    zoom: int = 13
+    lang: str = "vi"
+
+
+class Layer(Protocol):
+    """A map layer: ``load`` asks the database (plain data out), ``component`` draws it."""
+
+    key: str
+    name_vi: str
+    name_en: str
+    default_on: bool
+
+    def load(self, session: Session, filters: ReportFilter, view: MapView) -> Any: ...
+
+    def component(self, data: Any, view: MapView) -> Any: ...
+
+
+def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def point_feature(lat: float, lon: float, properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": properties}

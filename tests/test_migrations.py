@@ -1,0 +1,41 @@
+"""Migrations: the same schema on SQLite and PostgreSQL, and upgrades keep every row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from data.db import current_revision, make_engine, migrate
+from data.models import Base
+
+
+def test_head_matches_models(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_upgrade_keeps_rows_and_fills_new_column(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate(engine, "0001")
+    assert current_revision(engine) == "0001"
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO reports (tracking_code, channel, status, urgency, description, published, "
+            "created_at, updated_at, is_demo) VALUES "
+            "('T-1', 'web', 'received', 'normal', 'Đường Lê Lợi ngập nước', false, :t, :t, false),"
+            "('T-2', 'app', 'resolved', 'normal', 'Rác thải ở chợ Đông Ba', true, :t, :t, false)"),
+            {"t": datetime(2026, 1, 5, 8, 0)})
+    migrate(engine)
+    assert current_revision(engine) == "0002"
+    assert "search_text" in {c["name"] for c in inspect(engine).get_columns("reports")}
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT tracking_code, search_text FROM reports ORDER BY id")).all()
+    engine.dispose()
+    assert rows == [("T-1", "duong le loi ngap nuoc"), ("T-2", "rac thai o cho dong ba")]
