@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -44,7 +44,13 @@ def fmt_number(value: float | int | None, digits: int = 0) -> str:
 
 
 def fmt_time(value: datetime | None) -> str:
-    return value.strftime("%d/%m/%Y %H:%M") if value else ""
+    """A stored (naive UTC) time in the deployment's time zone, as dd/mm/yyyy hh:mm."""
+    if value is None:
+        return ""
+    from dashboard.auth import runtime_of
+
+    local = value.replace(tzinfo=UTC).astimezone(runtime_of().settings.tz)
+    return local.strftime("%d/%m/%Y %H:%M")
 
 
 def stat_card(label: str, value: int | float | None, ident: str, colour: str = "primary") -> Any:
@@ -76,9 +82,10 @@ def kpi_card(card: KpiCard) -> Any:
     if card.period:
         footer.append(f"{t('kpi.period')}: {card.period}")
     body.append(html.Div(" · ".join(footer), className="ioc-kpi-footer"))
-    return dbc.Card(dbc.CardBody(body), color=STATUS_COLOUR[card.status], outline=True,
-                    className=f"ioc-kpi ioc-kpi-{card.status} h-100",
-                    **{"data-kpi": card.code, "data-status": card.status.value})
+    return html.Div(
+        dbc.Card(dbc.CardBody(body), color=STATUS_COLOUR[card.status], outline=True,
+                 className=f"ioc-kpi ioc-kpi-{card.status} h-100"),
+        className="h-100", **{"data-kpi": card.code, "data-status": card.status.value})
 
 
 def report_table(rows: list[dict[str, Any]], ident: str, with_result: bool = False) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -40,10 +40,17 @@ class Overview:
     alerts_new: int
 
 
-def overview(session: Session, now: datetime | None = None) -> Overview:
-    """The headline counts of the overview page."""
+def local_day_start(now_utc: datetime, tz: tzinfo) -> datetime:
+    """Midnight of today in ``tz``, as naive UTC (the form the database holds)."""
+    local = now_utc.replace(tzinfo=UTC).astimezone(tz)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(UTC).replace(tzinfo=None)
+
+
+def overview(session: Session, now: datetime | None = None, tz: tzinfo = UTC) -> Overview:
+    """The headline counts of the overview page ("today" is the local day in ``tz``)."""
     now = now or utcnow()
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_start = local_day_start(now, tz)
     is_open = Report.status.in_([s.value for s in OPEN_STATUSES])
     count = func.count(Report.id)
     return Overview(

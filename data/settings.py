@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,16 +58,71 @@ class Settings(BaseSettings):
     map_center: tuple[float, float] = Field(default=(16.4637, 107.5909), description="lat, lon")
     map_zoom: int = Field(default=13, ge=1, le=19)
     default_language: Literal["vi", "en"] = "vi"
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", description="times are shown, and days cut, in this zone")
     admin_username: str | None = Field(default=None, description="create this admin at start-up")
     admin_password: str | None = Field(default=None, min_length=10, description="its password")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     upload_dir: Path = Field(default=PROJECT_ROOT / "var" / "uploads")
+
+    # --- streams ---
+    streams_idle_grace_s: float = Field(
+        default=10.0, ge=0, le=3600, description="keep pulling a camera this long after its last viewer leaves"
+    )
+    streams_open_timeout_s: float = Field(
+        default=10.0, ge=1, le=120, description="give up connecting to a camera (or reading from it) after this"
+    )
+    streams_answer_wait_s: float = Field(
+        default=4.0, ge=0, le=60, description="an offer waits this long for a new camera to open (to learn its codec)"
+    )
+    streams_stale_after_s: float = Field(
+        default=3.0, ge=0.5, le=600, description="no frame for this long: the camera's picture is stale"
+    )
+    streams_offline_after_s: float = Field(
+        default=20.0, ge=1, le=3600, description="no frame for this long (or no connection): the camera is offline"
+    )
+    streams_health_interval_s: float = Field(
+        default=5.0, ge=0.2, le=600, description="write camera health to the database and the bus this often"
+    )
+    streams_thumbnail_interval_s: float = Field(
+        default=30.0, ge=1, le=3600, description="refresh the thumbnail of a camera being pulled this often"
+    )
+    streams_thumbnail_width: int = Field(default=320, ge=64, le=1920, description="thumbnail width in pixels")
+    streams_mjpeg_fps: float = Field(default=5.0, gt=0, le=30, description="frame rate of the MJPEG fallback")
+    streams_jpeg_quality: int = Field(default=80, ge=10, le=100, description="JPEG quality of snapshots and MJPEG")
+    streams_ice_servers: list[str] = Field(
+        default_factory=list,
+        description='STUN/TURN URLs for the gateway (JSON list); empty = host candidates only (LAN, loopback)',
+    )
+    streams_peer_connect_timeout_s: float = Field(
+        default=20.0, ge=1, le=300, description="close a peer that has not connected after this"
+    )
+    streams_open_workers: int = Field(
+        default=4, ge=1, le=64, description="threads that open cameras (each open blocks ~1.4 s)"
+    )
+    streams_gst_python: str = Field(
+        default="/usr/bin/python3", description="interpreter with GStreamer's gi bindings, for the demo RTSP server"
+    )
+    streams_demo_rtsp_port: int = Field(
+        default=0, ge=0, le=65535, description="port of the demo RTSP server on loopback; 0 = any free port"
+    )
+    streams_demo_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "demo_video", description="where the generated demo clips are kept"
+    )
 
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Ho_Chi_Minh)") from None
         return value
 
     @field_validator("redis_url")
@@ -82,6 +138,10 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when no Redis is configured: bus and jobs run in this process."""
         return self.redis_url is None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def streams_base_url(self) -> str:

@@ -20,7 +20,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 PG_ADMIN_URL = os.environ.get("IOC_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("IOC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
-pytest_plugins: list[str] = []
+pytest_plugins = ["tests.browser"]
 
 
 def _fresh_pg_database() -> str:

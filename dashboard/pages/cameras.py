@@ -10,7 +10,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard.auth import runtime_of
 from dashboard.components import page_guard
-from dashboard.i18n import t, t_enum
+from dashboard.i18n import t
 from data.queries import camera_rows
 
 dash.register_page(__name__, path="/cameras", name="cameras", title="IOC – Camera")
@@ -53,7 +53,5 @@ def wall(layout: str, group: str, cameras: list[dict[str, Any]]) -> Any:
 def _tile(camera: dict[str, Any]) -> Any:
     return html.Div([
         html.Div(className="ioc-tile", **{"data-camera-id": str(camera["id"]), "data-quality": "sub"}),
-        html.Div([html.Span(camera["name"], className="ioc-tile-name"),
-                  html.Span(t_enum("camstate", camera["state"]), className="ioc-tile-state")],
-                 className="ioc-tile-caption"),
+        html.Div(html.Span(camera["name"], className="ioc-tile-name"), className="ioc-tile-caption"),
     ], className="ioc-wall-cell", id=f"cameras-tile-{camera['id']}")

@@ -7,7 +7,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-import plotly.express as px
+import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from dashboard.auth import runtime_of
@@ -38,7 +38,7 @@ def refresh(_: int | None) -> Any:
 def _body() -> Any:
     now = utcnow()
     with runtime_of().session() as session:
-        ov = overview(session, now)
+        ov = overview(session, now, runtime_of().settings.tz)
         kpis = latest_kpis(session, limit=8)
         recent = recent_reports(session, limit=10)
         by_category = counts_by(session, Category.name, since=now - timedelta(days=30))
@@ -50,9 +50,10 @@ def _body() -> Any:
         (f"{t('ov.cameras')} / {ov.cameras_total}", ov.cameras_online, "overview-cameras", "dark"),
         (t("ov.alerts"), ov.alerts_new, "overview-alerts", "warning"),
     ]
-    figure = px.bar(x=[n for _, n in by_category], y=[c for c, _ in by_category], orientation="h",
-                    labels={"x": "", "y": ""}, height=320)
-    figure.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis={"autorange": "reversed"})
+    figure = go.Figure(go.Bar(x=[n for _, n in by_category], y=[c for c, _ in by_category],
+                              orientation="h", marker_color="#0d6efd"))
+    figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                         yaxis={"autorange": "reversed"})
     return [
         dbc.Row([dbc.Col(stat_card(*s), xs=6, md=4, xl=2, className="mb-3") for s in stats]),
         html.Div(t("ov.latest_kpis"), className="ioc-section-title"),
@@ -65,5 +66,5 @@ def _body() -> Any:
                      dcc.Graph(figure=figure, id="overview-by-category",
                                config={"displayModeBar": False})], lg=5),
         ]),
-        html.Div(f"{t('ov.updated')} {fmt_time(now)} UTC", className="text-secondary small"),
+        html.Div(f"{t('ov.updated')} {fmt_time(now)}", className="text-secondary small"),
     ]

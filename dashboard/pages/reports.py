@@ -8,7 +8,7 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import plotly.express as px
+import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 from flask_login import current_user
 
@@ -74,9 +74,9 @@ def layout(**_: Any) -> Any:
 
 
 def _pie(counts: list[tuple[str, int]], prefix: str, title: str, ident: str) -> Any:
-    figure = px.pie(names=[t_enum(prefix, k) for k, _ in counts], values=[n for _, n in counts],
-                    title=title, hole=0.45, height=320)
-    figure.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    figure = go.Figure(go.Pie(labels=[t_enum(prefix, k) for k, _ in counts],
+                              values=[n for _, n in counts], hole=0.45))
+    figure.update_layout(title=title, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return dcc.Graph(figure=figure, id=ident, config={"displayModeBar": False})
 
 

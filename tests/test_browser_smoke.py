@@ -1,0 +1,112 @@
+"""Smoke test in a real headless Chromium: log in, open every page, see database numbers, no JS errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlalchemy import func, select
+
+from data.db import make_engine, make_sessionmaker
+from data.models import Camera, Report
+from data.queries import overview, public_summary
+from tests.browser import LiveApp, login, start_app, stop_app, watch
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    app = start_app(tmp_path_factory.mktemp("smoke"), IOC_DEMO="true", IOC_DEMO_REPORTS="1500",
+                    IOC_DEMO_CAMERAS="6")
+    yield app
+    stop_app(app)
+
+
+def _digits(text: str) -> int:
+    return int(re.sub(r"\D", "", text) or "0")
+
+
+def test_every_page_shows_database_data(live: LiveApp, browser: Browser) -> None:
+    context = browser.new_context()
+    watched = watch(context.new_page())
+    page = watched.page
+
+    page.goto(f"{live.url}/cameras")
+    page.wait_for_url(re.compile(r"/login\?required=1"))  # operator pages need a login
+    login(page, live.url)
+
+    engine = make_engine(live.database_url)
+    with make_sessionmaker(engine)() as session:
+        ov = overview(session, tz=ZoneInfo("Asia/Ho_Chi_Minh"))
+        reports = session.scalar(select(func.count(Report.id)))
+        first_camera = session.scalar(select(Camera.name).order_by(Camera.group_name, Camera.name))
+    assert reports and reports >= 1500
+
+    expect(page.locator("#overview-open")).to_be_visible()
+    assert _digits(page.inner_text("#overview-open")) == ov.open_reports
+    assert _digits(page.inner_text("#overview-overdue")) == ov.overdue_reports
+    assert page.locator("#overview-kpis [data-kpi]").count() > 0
+    assert page.locator("#overview-recent tbody tr").count() == 10
+
+    page.click("#shell-nav-reports")
+    expect(page.locator("#reports-total")).to_contain_text("phản ánh")
+    assert _digits(page.inner_text("#reports-total")) > 0
+    expect(page.locator("#reports-grid .ag-row").first).to_be_visible()
+
+    page.click("#shell-nav-kpis")
+    expect(page.locator("#kpis-body [data-kpi]").first).to_be_visible()
+
+    page.click("#shell-nav-map")
+    expect(page.locator("#map-map .leaflet-interactive").first).to_be_attached()
+    assert page.locator("[id^=map-failed]").count() == 0
+
+    page.click("#shell-nav-cameras")
+    expect(page.locator(".ioc-wall-cell").first).to_be_visible()
+    expect(page.locator(".ioc-wall")).to_contain_text(first_camera or "")
+
+    page.click("#shell-nav-public")
+    with make_sessionmaker(engine)() as session:
+        from datetime import timedelta
+
+        from data.models import utcnow
+
+        summary = public_summary(session, utcnow() - timedelta(days=365))
+    engine.dispose()
+    expect(page.locator("#public-received")).to_be_visible()
+    assert _digits(page.inner_text("#public-received")) == summary["received"]
+
+    page.click("#shell-lang")
+    expect(page.locator("#shell-nav-overview")).to_have_text("Overview")
+    assert watched.errors == [], "\n".join(watched.errors)
+    context.close()
+
+
+def test_public_page_needs_no_login_and_hides_reporters(live: LiveApp, browser: Browser) -> None:
+    context = browser.new_context()
+    watched = watch(context.new_page())
+    page = watched.page
+    page.goto(f"{live.url}/public")
+    expect(page.locator("#public-latest tbody tr").first).to_be_visible()
+    engine = make_engine(live.database_url)
+    with make_sessionmaker(engine)() as session:
+        phones = [p for (p,) in session.execute(select(Report.reporter_phone).limit(200)) if p]
+        code = session.scalar(select(Report.tracking_code).where(Report.published.is_(True)).limit(1))
+    engine.dispose()
+    html = page.content()
+    assert phones and not any(p in html for p in phones)
+    page.fill("#public-code", code or "")
+    page.click("#public-search")
+    expect(page.locator("#public-result")).to_contain_text(code or "")
+    assert watched.errors == [], "\n".join(watched.errors)
+    context.close()
+
+
+def test_log_is_clean(live: LiveApp) -> None:
+    log = live.log()
+    assert "Traceback" not in log, log[-3000:]
+    assert Path(live.log_path).exists()
