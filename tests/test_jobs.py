@@ -13,7 +13,7 @@ from data.jobs import bind_worker_runtime, schedule_for
 from data.maintenance import compute_report_kpis, flag_overdue
 from data.models import Alert, IndicatorValue, Report, ReportStatus, utcnow
 from data.runtime import Runtime, build_runtime, connect_redis
-from tests.conftest import make_settings
+from tests.dbfixtures import settings_for
 
 
 def _report(code: str, status: ReportStatus, age_days: float, due_in_days: float,
@@ -61,7 +61,7 @@ def test_report_kpis_computed_and_revised(runtime: Runtime) -> None:
 
 
 def test_in_process_scheduler_runs_jobs(tmp_path: object) -> None:
-    rt = build_runtime(make_settings(f"sqlite:///{tmp_path}/j.sqlite3"), run_jobs_here=True)
+    rt = build_runtime(settings_for(f"sqlite:///{tmp_path}/j.sqlite3"), run_jobs_here=True)
     with rt.session() as s:
         s.add(_report("S-1", ReportStatus.ASSIGNED, 9, -2))
     rt.jobs.start()
@@ -78,7 +78,7 @@ def test_in_process_scheduler_runs_jobs(tmp_path: object) -> None:
 
 
 def test_rq_worker_runs_queued_job(db_url: str, redis_url: str, redis_prefix: str) -> None:
-    rt = build_runtime(make_settings(db_url, redis_url=redis_url, redis_prefix=redis_prefix))
+    rt = build_runtime(settings_for(db_url, redis_url=redis_url, redis_prefix=redis_prefix))
     try:
         with rt.session() as s:
             s.add(_report("R-1", ReportStatus.RECEIVED, 8, -3))

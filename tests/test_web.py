@@ -13,7 +13,7 @@ from dashboard.auth import SessionUser, safe_next
 from data.models import Role
 from data.runtime import Runtime, build_runtime
 from data.users import create_user
-from tests.conftest import make_settings
+from tests.dbfixtures import settings_for
 
 PASSWORD = "mat-khau-thu-nghiem-1"
 
@@ -21,7 +21,7 @@ PASSWORD = "mat-khau-thu-nghiem-1"
 @pytest.fixture(scope="module")
 def app_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.sqlite3'}"
-    rt = build_runtime(make_settings(url))
+    rt = build_runtime(settings_for(url))
     with rt.session() as s:
         create_user(s, "vanhanh", PASSWORD, Role.OPERATOR)
         create_user(s, "donvi", PASSWORD, Role.AGENCY)
