@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,16 +16,27 @@ from data.db import make_engine, make_sessionmaker
 from data.models import Camera, Report
 from data.queries import overview, public_summary
 from tests.browser import LiveApp, login, start_app, stop_app, watch
+from tests.conftest import REDIS_URL
+from tests.dbfixtures import fresh_pg_database
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    app = start_app(tmp_path_factory.mktemp("smoke"), IOC_DEMO="true", IOC_DEMO_REPORTS="1500",
-                    IOC_DEMO_CAMERAS="6")
-    yield app
-    stop_app(app)
+@pytest.fixture(scope="module", params=["embedded-sqlite", "postgres-redis"])
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """The app as `python app.py` runs it: embedded (SQLite, in-process) and on PostgreSQL + Redis."""
+    demo = {"IOC_DEMO": "true", "IOC_DEMO_REPORTS": "1500", "IOC_DEMO_CAMERAS": "6"}
+    tmp = tmp_path_factory.mktemp("smoke")
+    if request.param == "embedded-sqlite":
+        app = start_app(tmp, **demo)
+        yield app
+        stop_app(app)
+        return
+    with fresh_pg_database() as url:
+        app = start_app(tmp, IOC_DATABASE_URL=url, IOC_REDIS_URL=REDIS_URL,
+                        IOC_REDIS_PREFIX=f"ioc-smoke-{uuid.uuid4().hex[:6]}", **demo)
+        yield app
+        stop_app(app)
 
 
 def _digits(text: str) -> int:
