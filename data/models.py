@@ -177,6 +177,7 @@ class Report(Base):
         Index("ix_reports_created_category", "created_at", "category_id"),
         Index("ix_reports_status_expected", "status", "expected_at"),
         Index("ix_reports_agency_created", "agency_id", "created_at"),
+        Index("ix_reports_resolved_at", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

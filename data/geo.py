@@ -1,0 +1,662 @@
+"""Administrative boundaries: read any GeoJSON, check it, locate points, import into ``admin_units``.
+
+CLI (the database comes from the settings, ``IOC_DATABASE_URL``)::
+
+    python -m data.geo import FILE --level ward --code-field GID_3 --name-field NAME_3 \\
+        [--population-field pop_total_2019 --population-year 2019 --area-field area_sqm \\
+         --parent-code-field GID_2 --parent-level district --source "GADM 4.1" --demo]
+    python -m data.geo population CSV --level ward --code-field ward_id --population-field total \\
+        [--year 2019]
+
+The geometry helpers are plain Python (ray casting with a bounding-box prefilter): boundaries of a
+city are a few dozen polygons of a few hundred vertices, so a geometry library would buy nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.errors import InvalidInput, IocError
+from data.models import AdminUnit
+from data.runtime import build_runtime
+from data.settings import load_settings
+
+LEVELS = ("province", "district", "ward")
+# WGS 84: local radii of curvature make the small-area projection below match geodesic areas.
+WGS84_A = 6_378_137.0
+WGS84_E2 = 0.006_694_379_990_14
+_DEG = math.pi / 180
+
+Position = Sequence[float]  # GeoJSON order: (lon, lat)
+Ring = Sequence[Position]
+BBox = tuple[float, float, float, float]  # (min_lon, min_lat, max_lon, max_lat)
+
+
+class GeoFileError(InvalidInput):
+    """A boundary file that cannot be read at all (not found, not JSON, not a FeatureCollection)."""
+
+    title = "Tệp ranh giới không hợp lệ"
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry: pure functions of GeoJSON Polygon / MultiPolygon dictionaries
+# ---------------------------------------------------------------------------------------------
+
+
+def polygons(geometry: dict[str, Any]) -> list[list[Ring]]:
+    """The polygons of a Polygon or MultiPolygon, each as [exterior ring, *holes]."""
+    if geometry["type"] == "Polygon":
+        return [geometry["coordinates"]]
+    return list(geometry["coordinates"])
+
+
+def bbox_of(geometry: dict[str, Any]) -> BBox:
+    """(min_lon, min_lat, max_lon, max_lat) of the exterior rings (holes lie inside them)."""
+    lons = [p[0] for poly in polygons(geometry) for p in poly[0]]
+    lats = [p[1] for poly in polygons(geometry) for p in poly[0]]
+    return (min(lons), min(lats), max(lons), max(lats))
+
+
+def _ring_contains(ring: Ring, x: float, y: float) -> bool:
+    # Ray casting towards +x; the ring may or may not repeat its first vertex at the end.
+    inside = False
+    x0, y0 = ring[-1][0], ring[-1][1]
+    for point in ring:
+        x1, y1 = point[0], point[1]
+        if (y1 > y) != (y0 > y) and x < (x0 - x1) * (y - y1) / (y0 - y1) + x1:
+            inside = not inside
+        x0, y0 = x1, y1
+    return inside
+
+
+def point_in_polygon(lat: float, lon: float, geometry: dict[str, Any]) -> bool:
+    """True when (lat, lon) lies inside the Polygon/MultiPolygon and outside its holes."""
+    for exterior, *holes in polygons(geometry):
+        if _ring_contains(exterior, lon, lat) and not any(_ring_contains(h, lon, lat) for h in holes):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class UnitShape:
+    """What ``locate`` needs of a unit: its id, its bounding box and its boundary."""
+
+    id: int
+    bbox: BBox
+    geometry: dict[str, Any]
+
+    @classmethod
+    def of(cls, unit_id: int, geometry: dict[str, Any]) -> UnitShape:
+        return cls(unit_id, bbox_of(geometry), geometry)
+
+
+def locate(lat: float, lon: float, units: Iterable[UnitShape]) -> int | None:
+    """The id of the first unit whose boundary holds the point, or None (pass units of one level)."""
+    for unit in units:
+        min_lon, min_lat, max_lon, max_lat = unit.bbox
+        inside_box = min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
+        if inside_box and point_in_polygon(lat, lon, unit.geometry):
+            return unit.id
+    return None
+
+
+def _ring_moments(ring: Ring, lon0: float, lat0: float, kx: float, ky: float) -> tuple[float, float, float]:
+    """Signed area and first moments (shoelace) of a ring projected to metres around (lon0, lat0)."""
+    area = mx = my = 0.0
+    xa, ya = (ring[-1][0] - lon0) * kx, (ring[-1][1] - lat0) * ky
+    for point in ring:
+        xb, yb = (point[0] - lon0) * kx, (point[1] - lat0) * ky
+        cross = xa * yb - xb * ya
+        area += cross
+        mx += (xa + xb) * cross
+        my += (ya + yb) * cross
+        xa, ya = xb, yb
+    return area / 2, mx / 6, my / 6
+
+
+def _metres_per_degree(lat: float) -> tuple[float, float]:
+    """(east-west, north-south) metres per degree of longitude and latitude at ``lat``."""
+    w = 1 - WGS84_E2 * math.sin(lat * _DEG) ** 2
+    meridian = WGS84_A * (1 - WGS84_E2) / w**1.5
+    normal = WGS84_A / math.sqrt(w)
+    return normal * math.cos(lat * _DEG) * _DEG, meridian * _DEG
+
+
+def area_and_centroid(geometry: dict[str, Any]) -> tuple[float, float, float]:
+    """(area in m², centroid lat, centroid lon), holes subtracted.
+
+    A local projection around the unit's middle (metres per degree from the WGS 84 radii of
+    curvature there) matches the census areas of Huế's wards to 0.01 %: all a dashboard needs.
+    """
+    min_lon, min_lat, max_lon, max_lat = bbox_of(geometry)
+    lon0, lat0 = (min_lon + max_lon) / 2, (min_lat + max_lat) / 2
+    kx, ky = _metres_per_degree(lat0)
+    total = mx = my = 0.0
+    for exterior, *holes in polygons(geometry):
+        for index, ring in enumerate((exterior, *holes)):
+            a, x, y = _ring_moments(ring, lon0, lat0, kx, ky)
+            # Rings may wind either way: count the exterior as positive and holes as negative.
+            sign = (1.0 if index == 0 else -1.0) * (1.0 if a >= 0 else -1.0)
+            total += sign * a
+            mx += sign * x
+            my += sign * y
+    if total <= 0:
+        return 0.0, lat0, lon0
+    return total, lat0 + my / total / ky, lon0 + mx / total / kx
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and checking a FeatureCollection
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """Which properties of the file hold the code, name, population, area and parent's code."""
+
+    code: str
+    name: str
+    population: str | None = None
+    area: str | None = None
+    parent_code: str | None = None
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    """One unit read from a file, checked and measured, ready to store."""
+
+    code: str
+    name: str
+    geometry: dict[str, Any]
+    bbox: BBox
+    area_sqm: float
+    centroid_lat: float
+    centroid_lon: float
+    population: int | None = None
+    parent_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one feature (1-based position in the file)."""
+
+    feature: int
+    code: str | None
+    message: str
+    skipped: bool = True
+
+    def __str__(self) -> str:
+        where = f"feature #{self.feature}" + (f" ({self.code})" if self.code else "")
+        return f"{where}: {self.message}" + ("; skipped" if self.skipped else "")
+
+
+@dataclass
+class ParseResult:
+    units: list[UnitRecord]
+    problems: list[Problem]
+    total: int
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for p in self.problems if p.skipped)
+
+
+def read_collection(path: Path) -> dict[str, Any]:
+    """Load a GeoJSON FeatureCollection; anything unreadable is one GeoFileError saying why."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise GeoFileError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GeoFileError(f"{path}: cannot be read ({exc})") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GeoFileError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    return check_collection(raw, str(path))
+
+
+def check_collection(raw: object, name: str = "input") -> dict[str, Any]:
+    """The FeatureCollection itself, or a GeoFileError naming what is wrong with it."""
+    if not isinstance(raw, dict):
+        raise GeoFileError(f"{name}: expected a GeoJSON FeatureCollection object, got a JSON {type(raw).__name__}")
+    if raw.get("type") != "FeatureCollection":
+        raise GeoFileError(f'{name}: expected "type": "FeatureCollection", got {raw.get("type")!r}')
+    if not isinstance(raw.get("features"), list):
+        raise GeoFileError(f'{name}: "features" must be a list of Feature objects')
+    return raw
+
+
+def _position_error(position: object) -> str | None:
+    if not isinstance(position, (list, tuple)) or len(position) < 2:
+        return f"a position is not [lon, lat]: {position!r}"
+    lon, lat = position[0], position[1]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)):
+        return f"a position has non-numeric coordinates: {position!r}"
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return f"a position is off the globe (lon, lat order?): {position!r}"
+    return None
+
+
+def _polygon_error(rings: object) -> str | None:
+    if not isinstance(rings, list) or not rings:
+        return "a polygon has no rings"
+    for ring in rings:
+        if not isinstance(ring, list) or len(ring) < 3:
+            return "a ring has fewer than 3 positions"
+        for position in ring:
+            if error := _position_error(position):
+                return error
+    return None
+
+
+def geometry_error(geometry: object) -> str | None:
+    """Why ``geometry`` is not a usable Polygon/MultiPolygon, or None when it is."""
+    if geometry is None:
+        return "no geometry"
+    if not isinstance(geometry, dict):
+        return "geometry is not an object"
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    if kind not in ("Polygon", "MultiPolygon"):
+        return f"geometry type {kind!r} is not Polygon or MultiPolygon"
+    if kind == "Polygon":
+        return _polygon_error(coordinates)
+    if not isinstance(coordinates, list) or not coordinates:
+        return "a MultiPolygon has no polygons"
+    return next((e for e in map(_polygon_error, coordinates) if e), None)
+
+
+def _clean_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
+    # Keep [lon, lat] floats only: altitudes and foreign members would just bloat the stored JSON.
+    def ring(r: Ring) -> list[list[float]]:
+        return [[float(p[0]), float(p[1])] for p in r]
+
+    if geometry["type"] == "Polygon":
+        return {"type": "Polygon", "coordinates": [ring(r) for r in geometry["coordinates"]]}
+    return {"type": "MultiPolygon", "coordinates": [[ring(r) for r in poly] for poly in geometry["coordinates"]]}
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a numeric code such as 474.0 means "474"
+    text = str(value).strip()
+    return text or None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, str):
+        value = value.replace(",", "").strip()  # "23,776": counts come with thousands separators
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:  # "NA", "", "n/a"
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _parse_feature(index: int, feature: object, fields: FieldMap) -> tuple[UnitRecord | None, list[Problem]]:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        return None, [Problem(index, None, "not a GeoJSON Feature object")]
+    props = feature.get("properties") or {}
+    if not isinstance(props, dict):
+        return None, [Problem(index, None, '"properties" is not an object')]
+    code = _text(props.get(fields.code))
+    if code is None:
+        return None, [Problem(index, None, f"no value in the code field {fields.code!r}")]
+    if error := geometry_error(feature.get("geometry")):
+        return None, [Problem(index, code, error)]
+    return _record(index, code, props, feature["geometry"], fields)
+
+
+def _record(
+    index: int, code: str, props: dict[str, Any], geometry: dict[str, Any], fields: FieldMap
+) -> tuple[UnitRecord | None, list[Problem]]:
+    warnings: list[Problem] = []
+    name = _text(props.get(fields.name))
+    if name is None:
+        warnings.append(Problem(index, code, f"no value in the name field {fields.name!r}; code used", False))
+    population = _optional_number(index, code, props, fields.population, warnings)
+    geometry = _clean_geometry(geometry)
+    area, lat, lon = area_and_centroid(geometry)
+    given_area = _optional_number(index, code, props, fields.area, warnings)
+    record = UnitRecord(
+        code=code,
+        name=name or code,
+        geometry=geometry,
+        bbox=bbox_of(geometry),
+        area_sqm=given_area if given_area is not None else area,
+        centroid_lat=lat,
+        centroid_lon=lon,
+        population=round(population) if population is not None else None,
+        parent_code=_text(props.get(fields.parent_code)) if fields.parent_code else None,
+    )
+    return record, warnings
+
+
+def _optional_number(
+    index: int, code: str, props: dict[str, Any], key: str | None, warnings: list[Problem]
+) -> float | None:
+    if key is None:
+        return None
+    value = _number(props.get(key))
+    if value is None:
+        warnings.append(Problem(index, code, f"no number in the field {key!r} ({props.get(key)!r})", False))
+    return value
+
+
+def parse_units(collection: dict[str, Any], fields: FieldMap) -> ParseResult:
+    """Check every feature: good ones become UnitRecords; bad ones are reported and skipped."""
+    features = collection["features"]
+    units: list[UnitRecord] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, feature in enumerate(features, start=1):
+        record, found = _parse_feature(index, feature, fields)
+        problems.extend(found)
+        if record is None:
+            continue
+        if record.code in seen:
+            problems.append(Problem(index, record.code, "the same code appears earlier in the file"))
+            continue
+        seen.add(record.code)
+        units.append(record)
+    return ParseResult(units, problems, len(features))
+
+
+# ---------------------------------------------------------------------------------------------
+# Storing units
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts, and every problem met on the way."""
+
+    level: str
+    total: int = 0
+    inserted: int = 0
+    updated: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.inserted + self.updated
+
+    def text(self) -> str:
+        """The validation report the CLI prints."""
+        lines = [
+            f"Imported {self.imported} of {self.total} features as {self.level} units "
+            f"({self.inserted} new, {self.updated} updated)."
+        ]
+        skipped = [p for p in self.problems if p.skipped]
+        warnings = [p for p in self.problems if not p.skipped]
+        if skipped:
+            lines.append(f"Skipped {len(skipped)}:")
+            lines.extend(f"  - {p}" for p in skipped)
+        if warnings:
+            lines.append(f"Warnings ({len(warnings)}):")
+            lines.extend(f"  - {p}" for p in warnings)
+        return "\n".join(lines)
+
+
+def _parents(session: Session, level: str | None, codes: set[str]) -> dict[str, int]:
+    if level is None or not codes:
+        return {}
+    rows = session.execute(
+        select(AdminUnit.code, AdminUnit.id).where(AdminUnit.level == level, AdminUnit.code.in_(codes))
+    )
+    return {code: unit_id for code, unit_id in rows}
+
+
+def _apply(unit: AdminUnit, record: UnitRecord, parent_id: int | None, **extra: Any) -> None:
+    unit.name = record.name
+    unit.boundary = record.geometry
+    unit.bbox = list(record.bbox)
+    unit.area_sqm = record.area_sqm
+    unit.centroid_lat = record.centroid_lat
+    unit.centroid_lon = record.centroid_lon
+    if parent_id is not None:
+        unit.parent_id = parent_id
+    # A file without population must not erase one imported before (e.g. from a census CSV).
+    if record.population is not None:
+        unit.population = record.population
+        unit.population_year = extra["population_year"]
+    unit.source = extra["source"]
+    unit.is_demo = extra["is_demo"]
+
+
+def upsert_units(
+    session: Session,
+    records: Sequence[UnitRecord],
+    *,
+    level: str,
+    source: str | None = None,
+    is_demo: bool = False,
+    population_year: int | None = None,
+    parent_level: str | None = None,
+) -> ImportReport:
+    """Insert or update units by (level, code); link parents found at ``parent_level``."""
+    report = ImportReport(level, total=len(records))
+    existing = {
+        u.code: u
+        for u in session.scalars(
+            select(AdminUnit).where(AdminUnit.level == level, AdminUnit.code.in_([r.code for r in records]))
+        )
+    }
+    parents = _parents(session, parent_level, {r.parent_code for r in records if r.parent_code})
+    extra = {"source": source, "is_demo": is_demo, "population_year": population_year}
+    for index, record in enumerate(records, start=1):
+        parent_id = parents.get(record.parent_code) if record.parent_code else None
+        if record.parent_code and parent_level and parent_id is None:
+            report.problems.append(
+                Problem(index, record.code, f"parent {record.parent_code!r} ({parent_level}) not found", False)
+            )
+        unit = existing.get(record.code)
+        if unit is None:
+            unit = AdminUnit(level=level, code=record.code)
+            session.add(unit)
+            report.inserted += 1
+        else:
+            report.updated += 1
+        _apply(unit, record, parent_id, **extra)
+    session.flush()
+    return report
+
+
+def import_geojson(
+    session: Session,
+    path: Path,
+    *,
+    level: str,
+    fields: FieldMap,
+    source: str | None = None,
+    is_demo: bool = False,
+    population_year: int | None = None,
+    parent_level: str | None = None,
+) -> ImportReport:
+    """Read, check and upsert one boundary file; a malformed file raises GeoFileError."""
+    if level not in LEVELS:
+        raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    parsed = parse_units(read_collection(path), fields)
+    report = upsert_units(
+        session,
+        parsed.units,
+        level=level,
+        source=source or path.name,
+        is_demo=is_demo,
+        population_year=population_year,
+        parent_level=parent_level,
+    )
+    report.total = parsed.total
+    report.problems = parsed.problems + report.problems
+    return report
+
+
+def unit_shapes(session: Session, level: str) -> list[UnitShape]:
+    """The units of one level that have a boundary, ready for ``locate``."""
+    units = session.scalars(select(AdminUnit).where(AdminUnit.level == level, AdminUnit.boundary.is_not(None)))
+    return [UnitShape.of(u.id, u.boundary) for u in units if u.boundary]
+
+
+# ---------------------------------------------------------------------------------------------
+# Population from a census table
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PopulationReport:
+    rows: int = 0
+    updated: int = 0
+    unmatched: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def text(self, level: str) -> str:
+        lines = [f"Read {self.rows} rows; updated the population of {self.updated} {level} units."]
+        if self.unmatched:
+            sample = ", ".join(self.unmatched[:5]) + (", ..." if len(self.unmatched) > 5 else "")
+            lines.append(f"{len(self.unmatched)} codes match no {level} unit (e.g. {sample}).")
+        lines.extend(f"  - {p}" for p in self.problems)
+        return "\n".join(lines)
+
+
+def parse_population(
+    rows: Iterable[dict[str, str]], code_field: str, population_field: str
+) -> tuple[dict[str, int], list[str]]:
+    """Code → population from CSV rows; rows without a code or a number are listed as problems."""
+    values: dict[str, int] = {}
+    problems: list[str] = []
+    for line, row in enumerate(rows, start=2):  # line 1 is the header
+        code = _text(row.get(code_field))
+        number = _number(row.get(population_field))
+        if code is None or number is None:
+            problems.append(f"line {line}: no {code_field!r} or no number in {population_field!r}; skipped")
+            continue
+        values[code] = round(number)
+    return values, problems
+
+
+def _csv_rows(path: Path, required: Sequence[str]) -> Iterator[dict[str, str]]:
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise GeoFileError(f"{path}: cannot be read ({exc})") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise GeoFileError(f"{path}: no column {', '.join(map(repr, missing))} (columns: {reader.fieldnames})")
+        yield from reader
+
+
+def import_population(
+    session: Session, path: Path, *, level: str, code_field: str, population_field: str, year: int | None
+) -> PopulationReport:
+    """Set the population of existing units of ``level`` from a CSV keyed by unit code."""
+    rows = list(_csv_rows(path, (code_field, population_field)))
+    values, problems = parse_population(rows, code_field, population_field)
+    report = PopulationReport(rows=len(rows), problems=problems)
+    query = select(AdminUnit).where(AdminUnit.level == level, AdminUnit.code.in_(values))
+    units = {u.code: u for u in session.scalars(query)}
+    for code, population in values.items():
+        unit = units.get(code)
+        if unit is None:
+            report.unmatched.append(code)
+            continue
+        unit.population, unit.population_year = population, year
+        report.updated += 1
+    session.flush()
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m data.geo", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    imp = commands.add_parser("import", help="import administrative boundaries from a GeoJSON file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--level", choices=LEVELS, required=True)
+    imp.add_argument("--code-field", required=True, help="property holding the unit's code")
+    imp.add_argument("--name-field", required=True, help="property holding the unit's name")
+    imp.add_argument("--population-field")
+    imp.add_argument("--population-year", type=int)
+    imp.add_argument("--area-field", help="property holding the area in m² (else computed)")
+    imp.add_argument("--parent-code-field", help="property holding the parent unit's code")
+    imp.add_argument("--parent-level", choices=LEVELS)
+    imp.add_argument("--source", help="where the data comes from (stored with each unit)")
+    imp.add_argument("--demo", action="store_true", help="mark the units as demo data")
+    pop = commands.add_parser("population", help="set unit populations from a CSV keyed by unit code")
+    pop.add_argument("file", type=Path)
+    pop.add_argument("--level", choices=LEVELS, default="ward")
+    pop.add_argument("--code-field", required=True)
+    pop.add_argument("--population-field", required=True)
+    pop.add_argument("--year", type=int)
+    return parser
+
+
+def _run(args: argparse.Namespace, session: Session) -> tuple[str, bool]:
+    if args.command == "import":
+        fields = FieldMap(
+            args.code_field, args.name_field, args.population_field, args.area_field, args.parent_code_field
+        )
+        report = import_geojson(
+            session,
+            args.file,
+            level=args.level,
+            fields=fields,
+            source=args.source,
+            is_demo=args.demo,
+            population_year=args.population_year,
+            parent_level=args.parent_level,
+        )
+        return report.text(), report.imported > 0
+    population = import_population(
+        session,
+        args.file,
+        level=args.level,
+        code_field=args.code_field,
+        population_field=args.population_field,
+        year=args.year,
+    )
+    return population.text(args.level), population.updated > 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; exit 1 when nothing could be imported, 2 when the database is unreachable."""
+    args = _parser().parse_args(argv)
+    try:
+        runtime = build_runtime(load_settings())
+    except IocError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    try:
+        with runtime.session() as session:
+            text, ok = _run(args, session)
+    except IocError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        runtime.close()
+    print(text)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
