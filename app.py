@@ -136,7 +136,13 @@ def main() -> int:
     if settings.run_streams:
         from streams.gateway import run_gateway_in_thread
 
-        gateway = run_gateway_in_thread(runtime)
+        try:
+            gateway = run_gateway_in_thread(runtime)
+        except OSError as exc:
+            print(f"error: the stream gateway cannot listen on {settings.streams_host}:{settings.streams_port} "
+                  f"(IOC_STREAMS_HOST / IOC_STREAMS_PORT): {exc.strerror or exc}", file=sys.stderr)
+            runtime.close()
+            return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"IOC đang chạy / running at http://{settings.host}:{settings.port}/", flush=True)
     try:

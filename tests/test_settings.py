@@ -60,3 +60,16 @@ def test_invalid_setting_from_environment_stops_start_up() -> None:
     done = _start({"IOC_PORT": "not-a-port"})
     assert done.returncode == 2
     assert "IOC_PORT" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_busy_gateway_port_is_one_clear_line(tmp_path: object) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = _start({"IOC_DATABASE_URL": f"sqlite:///{tmp_path}/g.sqlite3", "IOC_RUN_STREAMS": "true",
+                       "IOC_STREAMS_PORT": str(port), "IOC_RUN_WORKERS": "false"})
+    assert done.returncode == 2
+    assert "IOC_STREAMS_PORT" in done.stderr and "Traceback" not in done.stderr
