@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from dashboard import shell
 from dashboard.auth import init_auth
+from dashboard.i18n import lang
 from dashboard.tiles import init_tiles
 from data.errors import ConfigError, IocError
 from data.models import Agency
@@ -95,11 +96,19 @@ def _mount_optional_blueprints(server: Flask, runtime: Runtime) -> None:
     server.register_blueprint(make_camera_blueprint(runtime), url_prefix="/api/cameras")
 
 
+class IocDash(dash.Dash):
+    """Dash whose page says its language (``<html lang>``): screen readers and the tile player read it."""
+
+    def interpolate_index(self, **kwargs: Any) -> str:
+        page = super().interpolate_index(**kwargs)
+        return page.replace("<html>", f'<html lang="{lang()}">', 1)
+
+
 def create_app(settings: Settings, runtime: Runtime | None = None) -> dash.Dash:
     """The Dash app on its Flask server; pages live in ``dashboard/pages``."""
     server = create_server(settings, runtime)
     prepare_database(server.extensions["ioc"])
-    app = dash.Dash(
+    app = IocDash(
         __name__,
         server=server,
         use_pages=True,

@@ -18,6 +18,19 @@ window.iocMap = {
   nameTooltip: function (feature, layer) {
     layer.bindTooltip(feature.properties.name);
   },
+  // A camera point: its name on hover, its live tile on click (assets/camera_tile.js plays any
+  // .ioc-tile added to the page, and closes its peer when the popup closes and the tile leaves).
+  cameraPopup: function (feature, layer) {
+    var p = feature.properties;
+    var name = String(p.name).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+    layer.bindTooltip(name);
+    layer.bindPopup(function () {
+      return '<div class="ioc-tile" data-camera-id="' + Number(p.id) + '" data-quality="sub" ' +
+        'style="width:320px;height:180px"></div><div class="ioc-map-camera-name"><b>' + name + "</b></div>";
+    }, {minWidth: 320, maxWidth: 340, className: "ioc-map-camera-popup"});
+  },
   cameraPoint: function (feature, latlng) {
     return L.circleMarker(latlng, {radius: 7, color: "#fff", weight: 2,
       fillColor: feature.properties.color, fillOpacity: 0.95});

@@ -156,6 +156,16 @@ def area_and_centroid(geometry: dict[str, Any]) -> tuple[float, float, float]:
     return total, lat0 + my / total / ky, lon0 + mx / total / kx
 
 
+EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG): haversine error < 0.5 % at city distances
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres between two (lat, lon) points (haversine)."""
+    p1, p2 = lat1 * _DEG, lat2 * _DEG
+    dp, dl = (lat2 - lat1) * _DEG, (lon2 - lon1) * _DEG
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
 # ---------------------------------------------------------------------------------------------
 # Reading and checking a FeatureCollection
 # ---------------------------------------------------------------------------------------------

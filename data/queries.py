@@ -24,6 +24,7 @@ from data.models import (
     Report,
     utcnow,
 )
+from data.proximity import Incident
 
 # A camera whose last frame is older than this is "stale"; with no status row it is "unknown".
 STALE_AFTER_S = 10
@@ -161,6 +162,30 @@ def camera_rows(session: Session, now: datetime | None = None) -> list[dict[str,
         for r in rows
     ]
 
+
+
+def newest_incident_ids(session: Session) -> tuple[int, int]:
+    """(largest alert id, largest report id): where a wall starts watching for new incidents."""
+    alert = session.scalar(select(func.max(Alert.id))) or 0
+    report = session.scalar(select(func.max(Report.id))) or 0
+    return int(alert), int(report)
+
+
+def incidents_after(session: Session, alert_id: int, report_id: int, limit: int = 20) -> list[Incident]:
+    """Alerts and reports newer than the given ids that have a place (newest first, ``limit`` of each)."""
+    alerts = session.execute(
+        select(Alert.id, Alert.lat, Alert.lon, Alert.title)
+        .where(Alert.id > alert_id, Alert.lat.is_not(None), Alert.lon.is_not(None))
+        .order_by(Alert.id.desc()).limit(limit)
+    ).all()
+    reports = session.execute(
+        select(Report.id, Report.lat, Report.lon, Report.title)
+        .where(Report.id > report_id, Report.lat.is_not(None), Report.lon.is_not(None))
+        .order_by(Report.id.desc()).limit(limit)
+    ).all()
+    return [Incident("alert", r.id, r.lat, r.lon, r.title or "") for r in alerts] + [
+        Incident("report", r.id, r.lat, r.lon, r.title or "") for r in reports
+    ]
 
 def camera_state(stored: str | None, last_frame_at: datetime | None, now: datetime) -> str:
     """An honest state: a camera said to be online whose last frame is old is stale."""

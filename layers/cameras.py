@@ -34,7 +34,7 @@ class CamerasLayer:
 
         return dl.GeoJSON(data=data, id="map-layer-cameras",
                           pointToLayer={"variable": "iocMap.cameraPoint"},
-                          onEachFeature={"variable": "iocMap.nameTooltip"})
+                          onEachFeature={"variable": "iocMap.cameraPopup"})
 
 
 LAYER = CamerasLayer()

@@ -94,6 +94,7 @@ def test_every_page_shows_database_data(live: LiveApp, browser: Browser) -> None
 
     page.click("#shell-lang")
     expect(page.locator("#shell-nav-overview")).to_have_text("Overview")
+    assert page.evaluate("document.documentElement.lang") == "en"
     assert watched.errors == [], "\n".join(watched.errors)
     context.close()
 
