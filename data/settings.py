@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     streams_open_workers: int = Field(
         default=4, ge=1, le=64, description="threads that open cameras (each open blocks ~1.4 s)"
     )
+    streams_transcode_all: bool = Field(
+        default=False, description="decode and re-encode every camera to VP8: for comparisons only (~10x the CPU)"
+    )
     streams_gst_python: str = Field(
         default="/usr/bin/python3", description="interpreter with GStreamer's gi bindings, for the demo RTSP server"
     )

@@ -1,0 +1,280 @@
+"""The stream gateway: an aiohttp app whose internal API the web app calls over loopback.
+
+Every ``/internal/`` route needs the shared token (``X-IOC-Token``); the browser never talks to this
+app except for the WebRTC media itself. ``run_gateway_in_thread`` runs it inside ``python app.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from data.errors import InvalidInput, IocError, NotFound
+from data.models import Camera
+from data.runtime import Runtime
+from streams.demo import DemoCameras
+from streams.health import HealthMonitor, health_of
+from streams.hub import CameraRef, Hub
+from streams.peers import PeerManager, check_offer
+from streams.snapshot import MULTIPART_BOUNDARY, mjpeg_jpegs, multipart_part, snapshot_jpeg
+from streams.source import SourceConfig
+
+log = logging.getLogger(__name__)
+TOKEN_HEADER = "X-IOC-Token"
+QUALITIES = ("sub", "main")
+MJPEG_IDLE_S = 5.0  # how often a silent MJPEG stream checks that its client is still there
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Gateway:
+    """Everything one gateway owns: the hub of pulls, the peers, the health loop and the demo server."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self.hub = Hub(
+            settings.streams_idle_grace_s,
+            SourceConfig(open_timeout_s=settings.streams_open_timeout_s, transcode_all=settings.streams_transcode_all),
+            settings.streams_open_workers,
+        )
+        self.peers = PeerManager(
+            self.hub,
+            settings.streams_ice_servers,
+            settings.streams_peer_connect_timeout_s,
+            settings.streams_answer_wait_s,
+        )
+        self.health = HealthMonitor(runtime, self.hub)
+        self.demo = DemoCameras(settings.streams_demo_dir, settings.streams_gst_python, settings.streams_demo_rtsp_port)
+
+    async def start(self) -> None:
+        self.health.start()
+        if self.runtime.settings.demo:
+            self.demo.start()
+
+    async def stop(self) -> None:
+        """Peers first (they release their viewers), then the pulls, then the last health pass."""
+        await self.peers.close_all()
+        await self.hub.stop()
+        await self.health.stop()
+        await self.demo.stop()
+
+    async def camera(self, camera_id: int, quality: str) -> CameraRef:
+        """The camera to pull for a request; its URL never leaves the gateway."""
+        if quality not in QUALITIES:
+            raise InvalidInput("Chất lượng hình phải là 'sub' hoặc 'main'")
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(None, self._load_camera, camera_id, quality)
+        if found is None:
+            raise NotFound("Không tìm thấy camera")
+        code, url = found
+        return CameraRef(camera_id, code, await self.demo.resolve(url))
+
+    def _load_camera(self, camera_id: int, quality: str) -> tuple[str, str] | None:
+        with self.runtime.session() as session:
+            camera = session.get(Camera, camera_id)
+            if camera is None or not camera.enabled:
+                return None
+            use_sub = quality == "sub" and bool(camera.sub_stream_url)
+            return camera.code, (camera.sub_stream_url if use_sub else camera.stream_url) or ""
+
+
+GATEWAY = web.AppKey("gateway", Gateway)
+
+
+def create_gateway(runtime: Runtime) -> web.Application:
+    """The gateway app: internal API (token), start-up and an orderly shutdown of every resource."""
+    app = web.Application(middlewares=[_errors, _token_check(runtime.settings.streams_internal_token)])
+    gateway = Gateway(runtime)
+    app[GATEWAY] = gateway
+    app.on_startup.append(lambda _app: gateway.start())
+    app.on_shutdown.append(lambda _app: gateway.stop())
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_post("/internal/cameras/{camera_id:\\d+}/offer", _offer)
+    app.router.add_get("/internal/cameras/{camera_id:\\d+}/snapshot.jpg", _snapshot)
+    app.router.add_get("/internal/cameras/{camera_id:\\d+}/mjpeg", _mjpeg)
+    app.router.add_get("/internal/status", _status)
+    return app
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place errors become responses: ``{"ok": false, "error": ...}`` with their status."""
+    try:
+        return await handler(request)
+    except IocError as exc:
+        return web.json_response(exc.as_json(), status=exc.status)
+    except web.HTTPException as exc:
+        return web.json_response({"ok": False, "error": exc.reason}, status=exc.status)
+    except Exception:
+        log.exception("gateway: %s %s failed", request.method, request.path)
+        return web.json_response({"ok": False, "error": "Lỗi máy chủ video"}, status=500)
+
+
+def _token_check(token: str) -> Middleware:
+    expected = token.encode()
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/internal/"):
+            given = request.headers.get(TOKEN_HEADER, "").encode()
+            if not hmac.compare_digest(given, expected):
+                return web.json_response({"ok": False, "error": "Không có quyền"}, status=403)
+        return await handler(request)
+
+    return check
+
+
+def _camera_id(request: web.Request) -> int:
+    return int(request.match_info["camera_id"])
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def _offer(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    try:
+        body: Any = await request.json()
+    except ValueError:
+        raise InvalidInput("Yêu cầu không phải JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("Yêu cầu không phải JSON")
+    offer = check_offer(body.get("sdp"), body.get("type"))
+    camera = await gateway.camera(_camera_id(request), str(body.get("quality") or "sub"))
+    answer = await gateway.peers.answer(camera, offer)
+    return web.json_response({"sdp": answer.sdp, "type": answer.type, "transcoding": answer.transcoding})
+
+
+async def _snapshot(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    settings = gateway.runtime.settings
+    camera = await gateway.camera(_camera_id(request), request.query.get("quality", "sub"))
+    async with gateway.hub.lease(camera) as source:
+        jpeg = await snapshot_jpeg(source, settings.streams_jpeg_quality, settings.streams_open_timeout_s + 2)
+    if jpeg is None:
+        raise IocError("Camera chưa gửi hình", status=503, title="Mất tín hiệu")
+    return web.Response(body=jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+async def _mjpeg(request: web.Request) -> web.StreamResponse:
+    gateway = request.app[GATEWAY]
+    settings = gateway.runtime.settings
+    camera = await gateway.camera(_camera_id(request), request.query.get("quality", "sub"))
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": f"multipart/x-mixed-replace; boundary={MULTIPART_BOUNDARY}",
+            "Cache-Control": "no-store",
+        }
+    )
+    async with gateway.hub.lease(camera) as source:
+        track = source.subscribe()
+        try:
+            await response.prepare(request)
+            codec = source.stats.codec or "h264"
+            jpegs = mjpeg_jpegs(track, settings.streams_mjpeg_fps, settings.streams_jpeg_quality, codec, MJPEG_IDLE_S)
+            async for jpeg in jpegs:
+                if request.transport is None or request.transport.is_closing():
+                    break
+                if jpeg is not None:
+                    await response.write(multipart_part(jpeg))
+        except (ConnectionError, asyncio.CancelledError):
+            pass  # the client went away
+        finally:
+            track.stop()
+    return response
+
+
+async def _status(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    settings = gateway.runtime.settings
+    cameras = [
+        health_of(source, camera_id, code, settings.streams_stale_after_s, settings.streams_offline_after_s).message()
+        for source in gateway.hub.sources()
+        for camera_id, code in source.names.items()
+    ]
+    sources = gateway.hub.sources()
+    return web.json_response(
+        {
+            "ok": True,
+            "sources": len(sources),
+            "opened_total": gateway.hub.opened_total,
+            "peers": len(gateway.peers),
+            "cameras": cameras,
+        }
+    )
+
+
+class GatewayThread:
+    """The gateway on its own event loop in a thread (embedded mode: ``python app.py``)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="streams-gateway", daemon=True)
+        self.app: web.Application | None = None
+
+    @property
+    def gateway(self) -> Gateway:
+        assert self.app is not None
+        return self.app[GATEWAY]
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        self._thread.start()
+        if not self._ready.wait(timeout_s):
+            raise RuntimeError("the stream gateway did not start")
+        if self._error is not None:
+            raise self._error
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Close every peer and pull, then end the thread."""
+        if self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout_s)
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._serve())
+        except BaseException as exc:  # reported to start() when it happens before the gateway is up
+            self._error = exc
+            if self._ready.is_set():
+                log.exception("gateway: stopped by an error")
+        finally:
+            self._ready.set()
+            self._loop.close()
+
+    async def _serve(self) -> None:
+        settings = self._runtime.settings
+        self._stop = asyncio.Event()
+        self.app = create_gateway(self._runtime)
+        runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=5)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, settings.streams_host, settings.streams_port).start()
+            log.info("gateway: listening on %s", settings.streams_base_url)
+            self._ready.set()
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+
+
+def run_gateway_in_thread(runtime: Runtime) -> GatewayThread:
+    """Start the gateway in a thread of this process; ``.stop()`` shuts it down cleanly."""
+    handle = GatewayThread(runtime)
+    handle.start()
+    return handle
