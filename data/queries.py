@@ -26,8 +26,9 @@ from data.models import (
 )
 from data.proximity import Incident
 
-# A camera whose last frame is older than this is "stale"; with no status row it is "unknown".
-STALE_AFTER_S = 10
+# The gateway rewrites a camera's status every few seconds while it is pulled and at each patrol
+# visit (every 2 min by default) when it is not: a row older than this no longer says anything.
+STATUS_MAX_AGE_S = 600
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def camera_rows(session: Session, now: datetime | None = None) -> list[dict[str,
     rows = session.execute(
         select(Camera.id, Camera.code, Camera.name, Camera.group_name, Camera.lat, Camera.lon,
                CameraStatus.state, CameraStatus.last_frame_at, CameraStatus.fps,
-               CameraStatus.transcoding)
+               CameraStatus.transcoding, CameraStatus.updated_at)
         .outerjoin(CameraStatus, CameraStatus.camera_id == Camera.id)
         .where(Camera.enabled)
         .order_by(Camera.group_name, Camera.name)
@@ -156,7 +157,7 @@ def camera_rows(session: Session, now: datetime | None = None) -> list[dict[str,
         {
             "id": r.id, "code": r.code, "name": r.name, "group": r.group_name or "",
             "lat": r.lat, "lon": r.lon, "fps": r.fps, "transcoding": bool(r.transcoding),
-            "state": camera_state(r.state, r.last_frame_at, now),
+            "state": camera_state(r.state, r.updated_at, now),
             "last_frame_age_s": (now - r.last_frame_at).total_seconds() if r.last_frame_at else None,
         }
         for r in rows
@@ -187,13 +188,10 @@ def incidents_after(session: Session, alert_id: int, report_id: int, limit: int 
         Incident("report", r.id, r.lat, r.lon, r.title or "") for r in reports
     ]
 
-def camera_state(stored: str | None, last_frame_at: datetime | None, now: datetime) -> str:
-    """An honest state: a camera said to be online whose last frame is old is stale."""
-    if stored is None:
+def camera_state(stored: str | None, updated_at: datetime | None, now: datetime) -> str:
+    """An honest state: no status, or one the gateway has not refreshed for long, is "unknown"."""
+    if stored is None or updated_at is None or (now - updated_at).total_seconds() > STATUS_MAX_AGE_S:
         return CameraState.UNKNOWN
-    too_old = last_frame_at is not None and (now - last_frame_at).total_seconds() > STALE_AFTER_S
-    if stored == CameraState.ONLINE and too_old:
-        return CameraState.STALE
     return stored
 
 

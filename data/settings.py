@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     upload_dir: Path = Field(default=PROJECT_ROOT / "var" / "uploads")
 
     # --- streams ---
+    streams_patrol_every_s: float = Field(
+        default=120.0, ge=0, le=86400,
+        description="visit each camera nobody watches this often to check it and refresh its thumbnail; 0 = off",
+    )
+    streams_patrol_hold_s: float = Field(default=6.0, ge=1, le=60, description="how long one patrol visit pulls")
+    streams_patrol_concurrency: int = Field(default=2, ge=1, le=32, description="patrol visits at the same time")
     streams_idle_grace_s: float = Field(
         default=10.0, ge=0, le=3600, description="keep pulling a camera this long after its last viewer leaves"
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from sqlalchemy import select
 
 from data.errors import InvalidInput, IocError, NotFound
 from data.models import Camera
@@ -22,6 +23,7 @@ from data.runtime import Runtime
 from streams.demo import DemoCameras
 from streams.health import HealthMonitor, health_of
 from streams.hub import CameraRef, Hub
+from streams.patrol import Patrol
 from streams.peers import PeerManager, check_offer
 from streams.snapshot import MULTIPART_BOUNDARY, mjpeg_jpegs, multipart_part, snapshot_jpeg
 from streams.source import SourceConfig
@@ -51,15 +53,20 @@ class Gateway:
             settings.streams_answer_wait_s,
         )
         self.health = HealthMonitor(runtime, self.hub)
+        self.patrol = Patrol(self.hub, self.idle_candidates, settings.streams_patrol_every_s,
+                             settings.streams_patrol_hold_s, settings.streams_patrol_concurrency)
         self.demo = DemoCameras(settings.streams_demo_dir, settings.streams_gst_python, settings.streams_demo_rtsp_port)
 
     async def start(self) -> None:
         self.health.start()
         if self.runtime.settings.demo:
             self.demo.start()
+        if self.runtime.settings.streams_patrol_every_s > 0:
+            self.patrol.start()
 
     async def stop(self) -> None:
         """Peers first (they release their viewers), then the pulls, then the last health pass."""
+        await self.patrol.stop()
         await self.peers.close_all()
         await self.hub.stop()
         await self.health.stop()
@@ -75,6 +82,18 @@ class Gateway:
             raise NotFound("Không tìm thấy camera")
         code, url = found
         return CameraRef(camera_id, code, await self.demo.resolve(url))
+
+    async def idle_candidates(self) -> list[CameraRef]:
+        """Every enabled camera's sub-stream (or stream), for the patrol; URLs stay in the gateway."""
+        loop = asyncio.get_running_loop()
+        rows = await loop.run_in_executor(None, self._load_enabled)
+        return [CameraRef(cid, code, await self.demo.resolve(url)) for cid, code, url in rows if url]
+
+    def _load_enabled(self) -> list[tuple[int, str, str]]:
+        with self.runtime.session() as session:
+            rows = session.execute(select(Camera.id, Camera.code, Camera.sub_stream_url, Camera.stream_url)
+                                   .where(Camera.enabled)).all()
+        return [(r.id, r.code, r.sub_stream_url or r.stream_url) for r in rows]
 
     def _load_camera(self, camera_id: int, quality: str) -> tuple[str, str] | None:
         with self.runtime.session() as session:

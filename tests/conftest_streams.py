@@ -202,6 +202,7 @@ def streams_settings(database_url: str, **overrides: Any) -> Any:
         "streams_thumbnail_interval_s": 1.0,
         "streams_open_timeout_s": 5.0,
         "secret_key": "streams-test-secret-key",
+        "streams_patrol_every_s": 0,  # tests that count pulls must not see patrol visits
     }
     values.update(overrides)
     return load_settings(**values)
