@@ -20,6 +20,7 @@ from dashboard import shell
 from dashboard.auth import init_auth
 from dashboard.i18n import lang
 from dashboard.tiles import init_tiles
+from data.db import startup_lock
 from data.errors import ConfigError, IocError
 from data.models import Agency
 from data.runtime import Runtime, build_runtime
@@ -39,6 +40,11 @@ def _bootstrap_static() -> Path:
 
 def prepare_database(runtime: Runtime) -> None:
     """First admin from the environment; demo data and demo accounts into an empty demo database."""
+    with startup_lock(runtime.engine):
+        _prepare_database(runtime)
+
+
+def _prepare_database(runtime: Runtime) -> None:
     settings = runtime.settings
     with runtime.session() as session:
         if ensure_admin(session, settings.admin_username, settings.admin_password):

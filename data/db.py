@@ -62,9 +62,30 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+# Any fixed number: several processes starting at once (gunicorn workers, gateways, job workers)
+# take turns to migrate and seed instead of racing each other.
+STARTUP_LOCK_ID = 4_827_311
+
+
+@contextmanager
+def startup_lock(engine: Engine) -> Iterator[None]:
+    """Hold PostgreSQL's advisory lock for start-up work (SQLite serialises writers by itself)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": STARTUP_LOCK_ID})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": STARTUP_LOCK_ID})
+            conn.commit()
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision``; existing rows are kept (migrations only move forward)."""
-    command.upgrade(alembic_config(engine), revision)
+    with startup_lock(engine):
+        command.upgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
