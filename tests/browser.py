@@ -30,13 +30,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    # Module scope: Playwright's sync API keeps an event loop running in this thread, and the
+    # gateway tests of later modules need the thread free for their own asyncio.run().
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is required at {CHROMIUM} (apt-get install chromium)", pytrace=False)
