@@ -72,7 +72,7 @@ MEASURE = """() => {
       stamp = stamp * 2 + (px[(8 * 576 + i * 12 + 6) * 4] > 128 ? 1 : 0);
     }
     const shown = performance.timeOrigin + meta.expectedDisplayTime;
-    if (Math.abs(shown - stamp) < 10000) { window.__delays.push(shown - stamp); }
+    if (shown - stamp > 0 && shown - stamp < 10000) { window.__delays.push(shown - stamp); }  // else a misread stamp
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);
