@@ -25,6 +25,7 @@ from data.models import Camera
 from data.runtime import Runtime, build_runtime
 from data.settings import load_settings
 from streams.gateway import GatewayThread, run_gateway_in_thread
+from tests.browser import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 GST_PYTHON = os.environ.get("IOC_STREAMS_GST_PYTHON", "/usr/bin/python3")
@@ -32,12 +33,6 @@ RTSP_SERVER = ROOT / "streams" / "rtsp_server.py"
 TOKEN = "test-internal-token-0123456789"
 SECRET = "s3cret-pass"  # the camera password: it must never appear in a response
 LIVE = "live:640x360@25"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rtsp_answers(port: int, timeout_s: float = 2.0) -> bool:
