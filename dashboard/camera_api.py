@@ -12,10 +12,8 @@ from typing import Any
 import requests
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from flask_login import current_user
-from sqlalchemy import select
 
 from data.errors import Forbidden, InvalidInput, IocError
-from data.models import CameraStatus
 from data.queries import camera_rows
 from data.runtime import Runtime
 
@@ -126,9 +124,6 @@ def make_camera_blueprint(runtime: Runtime) -> Blueprint:
     def status() -> Any:
         with runtime.session() as session:
             rows = camera_rows(session)
-            viewers = dict(session.execute(select(CameraStatus.camera_id, CameraStatus.viewers)).tuples().all())
-        for row in rows:
-            row["viewers"] = viewers.get(row["id"]) or 0
         return jsonify([{key: row.get(key) for key in STATUS_FIELDS} for row in rows])
 
     return bp

@@ -148,7 +148,7 @@ def camera_rows(session: Session, now: datetime | None = None) -> list[dict[str,
     rows = session.execute(
         select(Camera.id, Camera.code, Camera.name, Camera.group_name, Camera.lat, Camera.lon,
                CameraStatus.state, CameraStatus.last_frame_at, CameraStatus.fps,
-               CameraStatus.transcoding, CameraStatus.updated_at)
+               CameraStatus.transcoding, CameraStatus.updated_at, CameraStatus.viewers)
         .outerjoin(CameraStatus, CameraStatus.camera_id == Camera.id)
         .where(Camera.enabled)
         .order_by(Camera.group_name, Camera.name)
@@ -157,7 +157,7 @@ def camera_rows(session: Session, now: datetime | None = None) -> list[dict[str,
         {
             "id": r.id, "code": r.code, "name": r.name, "group": r.group_name or "",
             "lat": r.lat, "lon": r.lon, "fps": r.fps, "transcoding": bool(r.transcoding),
-            "state": camera_state(r.state, r.updated_at, now),
+            "state": camera_state(r.state, r.updated_at, now), "viewers": r.viewers or 0,
             "last_frame_age_s": (now - r.last_frame_at).total_seconds() if r.last_frame_at else None,
         }
         for r in rows
