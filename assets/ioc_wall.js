@@ -1,5 +1,6 @@
 /*
- * The video wall (/cameras): grid layouts, tour pages, focus, full screen and kiosk mode.
+ * The video wall (/cameras): grid layouts, tour pages (within a group or group by group), focus,
+ * full screen and kiosk mode.
  *
  * Clientside callbacks live in window.dash_clientside.iocWall (see dashboard/pages/cameras.py).
  * The grid only holds the tiles of the current page: tiles that leave it leave the DOM, and
@@ -16,6 +17,7 @@
   var SIDE = { "1": 1, "2x2": 2, "3x3": 3, "4x4": 4, "1p5": 3 };
   var WALL_PATH = "/cameras";
   var DEFAULT_RELOAD_MIN = 360;
+  var ROTATE = "*"; // the group choice "each group in turn"
 
   function h(type, props, children) {
     var all = Object.assign({}, props || {});
@@ -47,8 +49,39 @@
     return PER_PAGE[layout] || 4;
   }
 
-  function pageCount(count, layout) {
-    return Math.max(1, Math.ceil(count / perPage(layout)));
+  /*
+   * The wall's pages: a list of { cameras, group }. One group (or all cameras) is cut into pages;
+   * ROTATE ("*": each group in turn) gives every group its own pages, in name order, so a tour
+   * walks the city theme by theme and a page never mixes two groups. An alert's camera (pinned)
+   * leads the first page whatever the group.
+   */
+  function pagesOf(list, group, pinned, layout) {
+    var per = perPage(layout);
+    var pages = [];
+    function cut(cameras, name) {
+      for (var i = 0; i < cameras.length; i += per) {
+        pages.push({ cameras: cameras.slice(i, i + per), group: name });
+      }
+    }
+    var hasPin = pinned !== null && pinned !== undefined;
+    if (group === ROTATE && !hasPin) {
+      var names = [];
+      (list || []).forEach(function (c) {
+        var name = c.group || "";
+        if (names.indexOf(name) < 0) {
+          names.push(name);
+        }
+      });
+      names.sort(function (a, b) {
+        return (a === "") - (b === "") || a.localeCompare(b, "vi");
+      });
+      names.forEach(function (name) {
+        cut((list || []).filter(function (c) { return (c.group || "") === name; }), name);
+      });
+    } else {
+      cut(ordered(list, group === ROTATE ? "" : group, pinned), null);
+    }
+    return pages.length ? pages : [{ cameras: [], group: null }];
   }
 
   function cell(camera, quality, big) {
@@ -60,20 +93,23 @@
   }
 
   function render(layout, group, page, pinned, list, options) {
-    var cameras = ordered(list, group, pinned);
-    var per = perPage(layout);
-    var pages = pageCount(cameras.length, layout);
-    var index = (((page || 0) % pages) + pages) % pages;
-    var shown = cameras.slice(index * per, index * per + per);
+    var pages = pagesOf(list, group, pinned, layout);
+    var index = (((page || 0) % pages.length) + pages.length) % pages.length;
+    var current = pages[index];
     var side = SIDE[layout] || 2;
-    var cells = shown.map(function (camera, i) {
+    var cells = current.cameras.map(function (camera, i) {
       var big = layout === "1p5" && i === 0;
       return cell(camera, layout === "1" || big ? "main" : "sub", big); // large tiles take the main stream
     });
     var wall = h("Div", { className: "ioc-wall", "data-layout": layout, "data-page": String(index + 1),
+      "data-group": current.group === null ? "" : current.group,
       style: { gridTemplateColumns: "repeat(" + side + ", 1fr)", gridTemplateRows: "repeat(" + side + ", 1fr)" } }, cells);
-    var label = ((options && options.texts && options.texts.page) || "{page}/{pages}")
-      .replace("{page}", String(index + 1)).replace("{pages}", String(pages));
+    var texts = (options && options.texts) || {};
+    var label = (texts.page || "{page}/{pages}")
+      .replace("{page}", String(index + 1)).replace("{pages}", String(pages.length));
+    if (current.group !== null) {
+      label = (current.group || texts.ungrouped || "–") + " · " + label;
+    }
     return [wall, label];
   }
 
@@ -88,7 +124,7 @@
     if (triggered("cameras-layout") || triggered("cameras-group") || triggered("cameras-pinned")) {
       return 0;
     }
-    var pages = pageCount(ordered(list, group, pinned).length, layout);
+    var pages = pagesOf(list, group, pinned, layout).length;
     var step = triggered("cameras-prev") ? -1 : 1;
     return ((((page || 0) + step) % pages) + pages) % pages;
   }
@@ -252,5 +288,5 @@
     showFocus: showFocus,
     pop: pop,
   };
-  window.iocWall = { focus: setFocused, applyKiosk: applyKiosk, ordered: ordered };
+  window.iocWall = { focus: setFocused, applyKiosk: applyKiosk, ordered: ordered, pagesOf: pagesOf };
 })();

@@ -1,6 +1,6 @@
 """Stream gateway CPU and memory: H.264 passthrough against the transcoding baseline, in one run.
 
-    .venv/bin/python bench/gateway_cpu.py [--seconds 20] [--soak-seconds 600]
+    .venv/bin/python bench/gateway_cpu.py [--seconds 20] [--soak-seconds 600] [--soak-only]
 
 What is measured: the CPU time (user + system, all threads) of the gateway process alone,
 ``python -m streams`` started fresh for each row, as % of one core, read with psutil over a window
@@ -253,9 +253,12 @@ async def soak(base: str, proc: psutil.Process, seconds: float) -> None:
     start_rss, cpu0, t0 = proc.memory_info().rss, sum(proc.cpu_times()[:2]), time.monotonic()
     peak = start_rss
     frames0 = sum(r.frames for r in receivers)
+    samples: list[tuple[float, int]] = [(0.0, start_rss)]
     while time.monotonic() - t0 < seconds:
         await asyncio.sleep(min(10.0, max(0.1, seconds - (time.monotonic() - t0))))
-        peak = max(peak, proc.memory_info().rss)
+        rss = proc.memory_info().rss
+        samples.append((time.monotonic() - t0, rss))
+        peak = max(peak, rss)
     wall = time.monotonic() - t0
     end_rss = proc.memory_info().rss
     cpu = (sum(proc.cpu_times()[:2]) - cpu0) / wall * 100
@@ -266,6 +269,13 @@ async def soak(base: str, proc: psutil.Process, seconds: float) -> None:
         f"end {end_rss / 2**20:.1f} MB (peak {peak / 2**20:.1f} MB, growth {(end_rss - start_rss) / 2**20:+.1f} MB); "
         f"CPU {cpu:.1f} % of one core; {fps:.1f} fps per viewer"
     )
+    # A leak grows steadily; warm-up (allocator pools, caches) flattens out. Compare the halves' slopes.
+    half = len(samples) // 2
+    for name, part in (("first half", samples[: half + 1]), ("second half", samples[half:])):
+        if len(part) >= 2:
+            slope = statistics.linear_regression([t for t, _ in part], [r / 2**20 for _, r in part]).slope
+            print(f"  RSS trend, {name}: {slope * 60:+.2f} MB/min")
+    print("  RSS every minute (MB): " + " ".join(f"{r / 2**20:.0f}" for t, r in samples if round(t) % 60 < 10))
 
 
 def main() -> None:
@@ -274,6 +284,7 @@ def main() -> None:
     parser.add_argument("--soak-seconds", type=float, default=600, help="passthrough soak (memory); 0 skips it")
     parser.add_argument("--counts", default="1,4,16", help="numbers of cameras (one viewer each)")
     parser.add_argument("--no-pin", action="store_true", help="let the scheduler place every process")
+    parser.add_argument("--soak-only", action="store_true", help="skip the CPU table, run only the soak")
     args = parser.parse_args()
     gateway_cpus, other_cpus = (None, None) if args.no_pin or len(os.sched_getaffinity(0)) < 2 else ({0}, {1})
     if other_cpus is not None:
@@ -281,6 +292,8 @@ def main() -> None:
     print(f"gateway on CPUs {gateway_cpus or 'any'}, cameras and receivers on CPUs {other_cpus or 'any'}")
     counts = [int(n) for n in args.counts.split(",")]
     plan = [("passthrough", n, 1) for n in counts] + [("passthrough", 1, 16)] + [("transcode", n, 1) for n in counts]
+    if args.soak_only:
+        plan = []
     clip = make_clip(ROOT / "var" / "bench")
     with (
         tempfile.TemporaryDirectory() as tmp,

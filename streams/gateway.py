@@ -23,6 +23,7 @@ from data.runtime import Runtime
 from streams.demo import DemoCameras
 from streams.health import HealthMonitor, health_of
 from streams.hub import CameraRef, Hub
+from streams.motion_watch import MotionWatch
 from streams.patrol import Patrol
 from streams.peers import PeerManager, check_offer
 from streams.snapshot import MULTIPART_BOUNDARY, mjpeg_jpegs, multipart_part, snapshot_jpeg
@@ -36,7 +37,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Gateway:
-    """Everything one gateway owns: the hub of pulls, the peers, the health loop and the demo server."""
+    """Everything one gateway owns: the hub of pulls, the peers, the health, patrol and motion loops, the demo."""
 
     def __init__(self, runtime: Runtime) -> None:
         settings = runtime.settings
@@ -55,6 +56,7 @@ class Gateway:
         self.health = HealthMonitor(runtime, self.hub)
         self.patrol = Patrol(self.hub, self.idle_candidates, settings.streams_patrol_every_s,
                              settings.streams_patrol_hold_s, settings.streams_patrol_concurrency)
+        self.motion = MotionWatch(runtime, self.hub, self.idle_candidates)
         self.demo = DemoCameras(settings.streams_demo_dir, settings.streams_gst_python, settings.streams_demo_rtsp_port)
 
     async def start(self) -> None:
@@ -63,10 +65,12 @@ class Gateway:
             self.demo.start()
         if self.runtime.settings.streams_patrol_every_s > 0:
             self.patrol.start()
+        self.motion.start()  # only when some camera is configured for motion
 
     async def stop(self) -> None:
-        """Peers first (they release their viewers), then the pulls, then the last health pass."""
+        """Peers and holds first (they release their pulls), then the pulls, then the last health pass."""
         await self.patrol.stop()
+        await self.motion.stop()
         await self.peers.close_all()
         await self.hub.stop()
         await self.health.stop()
@@ -84,7 +88,7 @@ class Gateway:
         return CameraRef(camera_id, code, await self.demo.resolve(url))
 
     async def idle_candidates(self) -> list[CameraRef]:
-        """Every enabled camera's sub-stream (or stream), for the patrol; URLs stay in the gateway."""
+        """Every enabled camera's sub-stream (or stream), for the patrol and the motion watch; URLs stay here."""
         loop = asyncio.get_running_loop()
         rows = await loop.run_in_executor(None, self._load_enabled)
         return [CameraRef(cid, code, await self.demo.resolve(url)) for cid, code, url in rows if url]
@@ -227,6 +231,7 @@ async def _status(request: web.Request) -> web.Response:
             "opened_total": gateway.hub.opened_total,
             "peers": len(gateway.peers),
             "cameras": cameras,
+            "motion": gateway.motion.status(),
         }
     )
 

@@ -47,8 +47,12 @@ class Hub:
     def source_for(self, url: str) -> CameraSource | None:
         return self._sources.get(url)
 
-    def acquire(self, camera: CameraRef) -> CameraSource:
-        """Count one more viewer of ``camera``, opening its pull if it is the first."""
+    def acquire(self, camera: CameraRef, viewer: bool = True) -> CameraSource:
+        """Count one more user of ``camera``, opening its pull if it is the first.
+
+        ``viewer=False`` is a hold (the motion watcher): it keeps the pull open like a viewer does,
+        but the camera's health does not report it as someone watching.
+        """
         timer = self._timers.pop(camera.url, None)
         if timer is not None:
             timer.cancel()
@@ -59,32 +63,38 @@ class Hub:
             self.opened_total += 1
             source.start()
             log.info("%s: first viewer, pulling the camera", camera.code)
-        source.viewers[camera.id] += 1
+        if viewer:
+            source.viewers[camera.id] += 1
+        else:
+            source.holds += 1
         source.names[camera.id] = camera.code
         return source
 
-    def release(self, camera: CameraRef, source: CameraSource) -> None:
-        """One viewer less; the pull is closed ``grace_s`` after the last one left."""
-        source.viewers[camera.id] -= 1
-        if source.viewers[camera.id] <= 0:
-            del source.viewers[camera.id]
-        if source.viewer_count == 0 and self._sources.get(camera.url) is source:
+    def release(self, camera: CameraRef, source: CameraSource, viewer: bool = True) -> None:
+        """One user less; the pull is closed ``grace_s`` after the last one left."""
+        if viewer:
+            source.viewers[camera.id] -= 1
+            if source.viewers[camera.id] <= 0:
+                del source.viewers[camera.id]
+        else:
+            source.holds -= 1
+        if not source.in_use and self._sources.get(camera.url) is source:
             loop = asyncio.get_running_loop()
             self._timers[camera.url] = loop.call_later(self.grace_s, self._close_idle, camera.url)
 
     @contextlib.asynccontextmanager
-    async def lease(self, camera: CameraRef) -> AsyncIterator[CameraSource]:
-        """A source held for the length of a block (a snapshot, an MJPEG stream)."""
-        source = self.acquire(camera)
+    async def lease(self, camera: CameraRef, viewer: bool = True) -> AsyncIterator[CameraSource]:
+        """A source held for the length of a block (a snapshot, an MJPEG stream, a motion watch)."""
+        source = self.acquire(camera, viewer)
         try:
             yield source
         finally:
-            self.release(camera, source)
+            self.release(camera, source, viewer)
 
     def _close_idle(self, url: str) -> None:
         self._timers.pop(url, None)
         source = self._sources.get(url)
-        if source is None or source.viewer_count > 0:
+        if source is None or source.in_use:
             return
         del self._sources[url]
         log.info("%s: no viewer for %.0f s, closing the pull", source.code, self.grace_s)

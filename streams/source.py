@@ -233,6 +233,7 @@ class CameraSource:
         self.relay = MediaRelay()
         self.transcoding = self.config.transcode_all
         self.viewers: collections.Counter[int] = collections.Counter()
+        self.holds = 0  # users that are not viewers (the motion watcher): they keep the pull open too
         self.names: dict[int, str] = {}  # every camera (id -> code) served by this pull while it is open
         self.last_frame: av.VideoFrame | None = None  # transcoding only: the latest decoded picture
         self._gop: list[bytes] = []
@@ -253,6 +254,11 @@ class CameraSource:
     @property
     def viewer_count(self) -> int:
         return sum(self.viewers.values())
+
+    @property
+    def in_use(self) -> bool:
+        """Someone still needs this pull: a viewer or a hold."""
+        return self.viewer_count > 0 or self.holds > 0
 
     def start(self) -> None:
         if self._task is None:

@@ -161,6 +161,36 @@ def test_tour_advances_the_page(live: LiveApp, wall: WatchedPage) -> None:
     assert "tour=15" in page.url
 
 
+def test_tour_walks_the_groups_one_at_a_time(live: LiveApp, wall: WatchedPage, cameras: list[dict[str, Any]]) -> None:
+    """'Each group in turn': every page holds one group only, and a full turn shows every camera once."""
+    page = wall.page
+    page.goto(f"{live.url}/cameras?layout=2x2&group=*&tour=60")
+    group_of = {str(c["id"]): c["group_name"] or "" for c in cameras}
+    sizes: dict[str, int] = {}
+    for name in group_of.values():
+        sizes[name] = sizes.get(name, 0) + 1
+    expected_pages = sum(-(-n // 4) for n in sizes.values())
+    label = page.locator("#cameras-page-label")
+    expect(label).to_contain_text(f"Trang 1/{expected_pages}")
+    seen: list[str] = []
+    groups_in_order: list[str] = []
+    for number in range(1, expected_pages + 1):
+        expect(label).to_contain_text(f"Trang {number}/{expected_pages}")
+        wall_group = page.locator("#cameras-wall .ioc-wall").get_attribute("data-group")
+        assert wall_group is not None
+        ids = [c.get_attribute("data-cell-camera") or "" for c in cells(page).all()]
+        assert ids and {group_of[i] for i in ids} == {wall_group}, (number, wall_group, ids)
+        assert label.inner_text().startswith(wall_group or "Chưa phân nhóm")
+        seen += ids
+        if not groups_in_order or groups_in_order[-1] != wall_group:
+            groups_in_order.append(wall_group)
+        page.click("#cameras-next")
+    expect(label).to_contain_text(f"Trang 1/{expected_pages}")  # round and back to the start
+    assert sorted(seen) == sorted(group_of)  # every camera once
+    assert len(groups_in_order) == len(sizes)  # each group's pages come together
+    assert re.search(r"group=(\*|%2A)", page.url) and "tour=60" in page.url
+
+
 def test_focus_shows_the_main_stream_and_escape_closes_it(live: LiveApp, wall: WatchedPage) -> None:
     page = wall.page
     page.goto(f"{live.url}/cameras?layout=3x3")

@@ -26,6 +26,7 @@ dash.register_page(__name__, path="/cameras", name="cameras", title="IOC – Cam
 # Layout key -> tiles per page; "1p5" is one large tile (2×2 cells of a 3×3 grid) and five small.
 LAYOUTS = {"1": 1, "2x2": 4, "3x3": 9, "4x4": 16, "1p5": 6}
 TOURS = ("0", "15", "30", "60")
+ROTATE = "*"  # the group choice "each group in turn": the tour walks the groups (assets/ioc_wall.js)
 POLL_MS = 10_000
 
 
@@ -42,10 +43,10 @@ def layout(layout: str = "2x2", group: str = "", tour: str = "0", kiosk: str = "
     options = {
         "kiosk": kiosk == "1",
         "near": _number(near, DEFAULT_RADIUS_M, 10.0, 5_000.0),
-        "texts": {"page": t("cam.page"), "close": t("cam.close")},
+        "texts": {"page": t("cam.page"), "close": t("cam.close"), "ungrouped": t("cam.ungrouped")},
     }
     return html.Div([
-        _toolbar(layout if layout in LAYOUTS else "2x2", group if group in groups else "",
+        _toolbar(layout if layout in LAYOUTS else "2x2", group if group in groups or group == ROTATE else "",
                  tour if tour in TOURS else "0", pop == "1", groups),
         dcc.Store(id="cameras-list", data=[_tile_data(c) for c in cameras]),
         dcc.Store(id="cameras-options", data=options),
@@ -86,7 +87,8 @@ def _toolbar(layout: str, group: str, tour: str, pop: bool, groups: list[str]) -
         dcc.Dropdown(id="cameras-layout", value=layout, clearable=False, searchable=False, options=layouts,
                      style={"width": "150px"}),
         dcc.Dropdown(id="cameras-group", value=group, clearable=False, style={"width": "220px"},
-                     options=[{"label": t("cam.all"), "value": ""}] + [{"label": g, "value": g} for g in groups]),
+                     options=[{"label": t("cam.all"), "value": ""}, {"label": t("cam.rotate"), "value": ROTATE}]
+                     + [{"label": g, "value": g} for g in groups]),
         dcc.Dropdown(id="cameras-tour", value=tour, clearable=False, searchable=False, options=tours,
                      style={"width": "190px"}),
         dbc.ButtonGroup([
