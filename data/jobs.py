@@ -38,7 +38,8 @@ class ScheduledJob:
 # Jobs by name; filled by ``register`` in the modules that own them (see ``load_jobs``).
 JOBS: dict[str, JobFunc] = {}
 SCHEDULE: list[ScheduledJob] = []
-JOB_MODULES = ("data.maintenance", "data.demo")
+JOB_MODULES = ("data.maintenance", "data.demo", "data.intake.processing", "data.classify",
+               "data.channels.media", "data.channels.outbox", "data.channels.email")
 
 
 def register(name: str, every_s: int | None = None, demo_only: bool = False) -> Callable[[JobFunc], JobFunc]:

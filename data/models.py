@@ -24,6 +24,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -178,6 +180,7 @@ class Report(Base):
         Index("ix_reports_status_expected", "status", "expected_at"),
         Index("ix_reports_agency_created", "agency_id", "created_at"),
         Index("ix_reports_resolved_at", "resolved_at"),
+        Index("ix_reports_created_channel", "created_at", "channel"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -204,6 +207,20 @@ class Report(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     result_text: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[int | None] = mapped_column(Integer)
+    # The reporter agreed that the report (never their name or phone) may be published.
+    publish_consent: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Open311 attributes and channel extras (device, message ids, ...), as sent.
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Set by the background processing job; NULL = still to classify/route (a sweep retries it).
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    suggested_category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    classification_confidence: Mapped[float | None] = mapped_column(Float)
+    # True once an operator confirmed or corrected the category: such rows train the classifier.
+    category_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
+    me_too_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     expected_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -229,6 +246,8 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+    original_name: Mapped[str | None] = mapped_column(String(300))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(200))
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -393,6 +412,8 @@ class Alert(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # What a camera saw when it raised the alert (motion): kept with the alert, not overwritten.
+    snapshot_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -410,3 +431,67 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ApiKey(Base):
+    """A key that lets a client post Open311 requests; only its SHA-256 is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(16), default=Channel.OPEN311)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Outbox(Base):
+    """A message to a citizen (tracking code, status change), sent and retried by a job."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))  # zalo | facebook | email | sms
+    recipient: Mapped[str] = mapped_column(String(200))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ClassifierModel(Base):
+    """A trained report classifier, shared by every worker through the database."""
+
+    __tablename__ = "classifier_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trained_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    samples: Mapped[int] = mapped_column(Integer)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ImportRun(Base):
+    """One CSV/Excel import (or its dry run), with its per-row validation report."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # reports | indicators | ...
+    filename: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_imported: Mapped[int] = mapped_column(Integer, default=0)
+    rows_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[Any] | None] = mapped_column(JSON)

@@ -28,6 +28,7 @@ class Incident:
     lat: float
     lon: float
     title: str = ""
+    camera_id: int | None = None  # an alert raised BY a camera (motion, offline) names it
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,11 @@ def camera_to_pop(
 ) -> Pop | None:
     """The newest incident with a camera near it (alerts before reports: alarms outrank reports)."""
     ranked = sorted(incidents, key=lambda i: (i.kind == "alert", i.id), reverse=True)
+    by_id = {c.id: c for c in cameras}
     for incident in ranked:
+        if incident.camera_id in by_id:  # the camera that saw it, not merely the nearest one
+            own = by_id[incident.camera_id]
+            return Pop(own.id, incident, distance_m(incident.lat, incident.lon, own.lat, own.lon))
         found = nearest_camera(incident.lat, incident.lon, cameras, within_m)
         if found is not None:
             return Pop(found[0].id, incident, found[1])

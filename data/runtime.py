@@ -52,9 +52,15 @@ class Runtime:
             self.redis.close()
 
 
-def connect_redis(url: str) -> redis.Redis:
-    """Connect and ping Redis; an unreachable server is one clear ConfigError."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=3, health_check_interval=30)
+def connect_redis(url: str, socket_timeout: float | None = 5.0) -> redis.Redis:
+    """Connect and ping Redis; an unreachable server is one clear ConfigError.
+
+    A read timeout keeps a stalled Redis from hanging web requests; a job worker passes None, since
+    its blocking dequeue waits on the socket for minutes by design (redis-py 8's default of 5 s made
+    RQ's worker drop its connection every 5 s and stop taking jobs).
+    """
+    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=socket_timeout,
+                                  health_check_interval=30)
     try:
         client.ping()
     except redis.RedisError as exc:
@@ -62,13 +68,14 @@ def connect_redis(url: str) -> redis.Redis:
     return client
 
 
-def build_runtime(settings: Settings, *, run_jobs_here: bool = False, migrate_db: bool = True) -> Runtime:
+def build_runtime(settings: Settings, *, run_jobs_here: bool = False, migrate_db: bool = True,
+                  redis_socket_timeout: float | None = 5.0) -> Runtime:
     """Connect to the database (and Redis), migrate, and choose in-process or RQ jobs."""
     engine = make_engine(settings.database_url)
     check_connection(engine)
     if migrate_db:
         migrate(engine)
-    client = connect_redis(settings.redis_url) if settings.redis_url else None
+    client = connect_redis(settings.redis_url, redis_socket_timeout) if settings.redis_url else None
     bus: EventBus = RedisBus(client, settings.redis_prefix) if client else LocalBus()
     runtime = Runtime(settings, engine, make_sessionmaker(engine), client, bus)
     if client is None:

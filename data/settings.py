@@ -64,6 +64,59 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     upload_dir: Path = Field(default=PROJECT_ROOT / "var" / "uploads")
 
+    # --- citizen reports: intake ---
+    city_code: str = Field(
+        default="HUE", pattern=r"^[A-Z]{2,8}$", description="short code of the city: tracking codes start with it"
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8050", description="address citizens reach the app at (links in replies)"
+    )
+    upload_max_photo_mb: float = Field(default=10.0, gt=0, le=100, description="largest photo accepted")
+    upload_max_video_mb: float = Field(default=30.0, gt=0, le=500, description="largest video accepted")
+    upload_max_files: int = Field(default=6, ge=0, le=20, description="photos and videos per report")
+    intake_max_request_mb: float = Field(
+        default=40.0, gt=0, le=1000, description="largest HTTP request body (all files of one report)"
+    )
+    intake_bbox: tuple[float, float, float, float] | None = Field(
+        default=None,
+        description="min_lon, min_lat, max_lon, max_lat that reports must fall in; unset = the loaded admin units",
+    )
+    intake_form_rate_limit: str = Field(
+        default="10/minute;100/hour",
+        description="submissions of the public web form per IP (flask-limiter syntax); empty = no limit",
+    )
+    duplicate_radius_m: float = Field(default=150.0, gt=0, le=5000, description="duplicates: how near")
+    duplicate_days: int = Field(default=7, ge=0, le=365, description="duplicates: how recent")
+    classifier_min_confidence: float = Field(
+        default=0.55, ge=0, le=1, description="below this the classifier's guess is only a suggestion"
+    )
+    zalo_app_secret: str | None = Field(default=None, description="Zalo OA app secret: verifies webhooks")
+    zalo_oa_access_token: str | None = Field(default=None, description="Zalo OA token: replies to citizens")
+    zalo_api_url: str = Field(default="https://openapi.zalo.me", description="Zalo OA API base URL")
+    facebook_app_secret: str | None = Field(default=None, description="Facebook app secret: verifies webhooks")
+    facebook_verify_token: str | None = Field(default=None, description="Facebook webhook subscription token")
+    facebook_page_token: str | None = Field(default=None, description="Facebook page token: replies")
+    facebook_graph_url: str = Field(default="https://graph.facebook.com/v21.0", description="Graph API base URL")
+    imap_host: str | None = Field(default=None, description="mailbox the email intake job reads; unset = off")
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_ssl: bool = Field(default=True, description="IMAP over TLS (port 993) or plain/STARTTLS")
+    imap_username: str | None = None
+    imap_password: str | None = None
+    imap_folder: str = Field(default="INBOX")
+    imap_every_s: int = Field(default=60, ge=5, le=86400, description="how often the mailbox is read")
+    chat_gather_minutes: int = Field(
+        default=10, ge=0, le=1440,
+        description="Zalo/Facebook: a sender's messages within this many minutes join their open report",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="mail server for replies to email reports; unset = they stay pending"
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection with STARTTLS")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = Field(default="ioc@localhost", description="From address of replies to email reports")
+
     # --- streams ---
     streams_patrol_every_s: float = Field(
         default=120.0, ge=0, le=86400,
@@ -95,6 +148,19 @@ class Settings(BaseSettings):
     streams_thumbnail_width: int = Field(default=320, ge=64, le=1920, description="thumbnail width in pixels")
     streams_mjpeg_fps: float = Field(default=5.0, gt=0, le=30, description="frame rate of the MJPEG fallback")
     streams_jpeg_quality: int = Field(default=80, ge=10, le=100, description="JPEG quality of snapshots and MJPEG")
+    streams_motion_cameras: list[str] = Field(
+        default_factory=list,
+        description='camera codes watched for motion (JSON list, e.g. ["CAM-001"]); ["*"] = every camera; empty = off',
+    )
+    streams_motion_fps: float = Field(
+        default=2.0, gt=0, le=10, description="pictures per second the motion detector looks at (sub-stream)"
+    )
+    streams_motion_min_area: float = Field(
+        default=0.005, gt=0, lt=1, description="share of the picture that must change to count as motion"
+    )
+    streams_motion_cooldown_s: float = Field(
+        default=60.0, ge=1, le=86400, description="a camera's scene must be still this long before a new motion alert"
+    )
     streams_ice_servers: list[str] = Field(
         default_factory=list,
         description='STUN/TURN URLs for the gateway (JSON list); empty = host candidates only (LAN, loopback)',

@@ -21,9 +21,21 @@ log = logging.getLogger("ioc.worker")
 LEADER_TTL_S = 60
 
 
+class ThreadCron(CronScheduler):
+    """RQ's cron scheduler, run in a thread beside the worker.
+
+    Python lets only the main thread install signal handlers; the worker (main thread) owns SIGTERM/
+    SIGINT and the scheduler thread is a daemon that ends with the process.
+    """
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+
 def _lead_cron(client: redis.Redis, cron: CronScheduler, prefix: str) -> None:
     """Run the schedule in one worker only: several workers would enqueue every job several times."""
-    lock = client.lock(f"{prefix}:cron-leader", timeout=LEADER_TTL_S)
+    # thread_local=False: the lock is taken here and extended from the keep-alive thread.
+    lock = client.lock(f"{prefix}:cron-leader", timeout=LEADER_TTL_S, thread_local=False)
     while not lock.acquire(blocking=False):
         time.sleep(LEADER_TTL_S / 3)
     threading.Thread(target=_keep_lock, args=(lock,), name="ioc-cron-lock", daemon=True).start()
@@ -42,7 +54,7 @@ def main() -> int:
         settings = load_settings()
         if settings.redis_url is None:
             raise ConfigError("IOC_REDIS_URL is not set: in embedded mode `python app.py` runs the jobs.")
-        runtime = build_runtime(settings)
+        runtime = build_runtime(settings, redis_socket_timeout=None)  # see connect_redis
     except ConfigError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
@@ -50,7 +62,7 @@ def main() -> int:
     bind_worker_runtime(runtime)
     assert runtime.redis is not None
     queue_name = f"{settings.redis_prefix}-jobs"
-    cron = CronScheduler(connection=runtime.redis)
+    cron = ThreadCron(connection=runtime.redis)
     for job in schedule_for(settings.demo):
         cron.register(rq_entry, queue_name=queue_name, args=(job.name, {}), interval=job.interval_s,
                       name=job.name)

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from data.db import current_revision, make_engine, migrate
-from data.models import Base
+from data.models import Base, Report
 
 
 def test_head_matches_models(db_url: str) -> None:
@@ -33,9 +33,17 @@ def test_upgrade_keeps_rows_and_fills_new_column(db_url: str) -> None:
             "('T-2', 'app', 'resolved', 'normal', 'Rác thải ở chợ Đông Ba', true, :t, :t, false)"),
             {"t": datetime(2026, 1, 5, 8, 0)})
     migrate(engine)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     assert "search_text" in {c["name"] for c in inspect(engine).get_columns("reports")}
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT tracking_code, search_text FROM reports ORDER BY id")).all()
+        rows = conn.execute(
+            select(Report.tracking_code, Report.search_text, Report.processed_at, Report.me_too_count,
+                   Report.publish_consent).order_by(Report.id)
+        ).all()
     engine.dispose()
-    assert rows == [("T-1", "duong le loi ngap nuoc"), ("T-2", "rac thai o cho dong ba")]
+    # Old reports count as processed (the intake sweep must not redo the history); new columns get defaults.
+    processed = datetime(2026, 1, 5, 8, 0)
+    assert [tuple(r) for r in rows] == [
+        ("T-1", "duong le loi ngap nuoc", processed, 0, True),
+        ("T-2", "rac thai o cho dong ba", processed, 0, True),
+    ]

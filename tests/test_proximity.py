@@ -58,3 +58,14 @@ def test_no_pop_when_nothing_is_near() -> None:
     assert camera_to_pop([Incident("alert", 1, 10.0, 106.0)], CAMERAS) is None
     assert camera_to_pop([], CAMERAS) is None
     assert camera_to_pop([Incident("alert", 1, *NGO_MON)], CAMERAS, within_m=0) is not None  # exactly there
+
+
+def test_an_alert_raised_by_a_camera_pops_that_camera_even_if_another_is_nearer() -> None:
+    here = CameraPoint(1, 16.4600, 107.5900)
+    twin = CameraPoint(2, 16.4600, 107.5900)  # same pole, other direction
+    motion = Incident("alert", 9, 16.4600, 107.5900, "Phát hiện chuyển động", camera_id=2)
+    pop = camera_to_pop([motion], [here, twin])
+    assert pop is not None and pop.camera_id == 2 and pop.distance_m == 0.0
+    gone = Incident("alert", 10, 16.4600, 107.5900, "camera removed", camera_id=77)
+    fallback = camera_to_pop([gone], [here, twin])
+    assert fallback is not None and fallback.camera_id == 1  # unknown camera: the nearest, as before

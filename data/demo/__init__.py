@@ -21,7 +21,7 @@ from data.demo.kpis import month_starts
 from data.demo.lifecycle import Draws, Lives, plan_lives, scores
 
 # Importing ``live`` registers the ``demo.new_report`` job: data.jobs.JOB_MODULES lists this package.
-from data.demo.live import make_live_report, new_report
+from data.demo.live import make_live_submission, new_report
 from data.demo.map_features import aqi_from_pm25
 from data.demo.naming import english_unit_name, slug
 from data.demo.reports import ReportBatch, ReportFactory, generate_report_batches, generate_reports
@@ -48,7 +48,7 @@ __all__ = [
     "has_data",
     "load_catalogue",
     "load_report_context",
-    "make_live_report",
+    "make_live_submission",
     "month_starts",
     "new_report",
     "plan_lives",

@@ -1,29 +1,15 @@
-"""Deadlines in working days: weekends and Vietnamese public holidays (Tết included) do not count."""
+"""The generator's deadlines, a whole chunk at a time; the working-day arithmetic itself is ``data.sla``'s."""
 
 from __future__ import annotations
 
-from collections.abc import Container
 from datetime import date, datetime, timedelta
 
-import holidays
 import numpy as np
 
 from data.demo.times import DAY
+from data.sla import public_holidays, working_deadline
 
-
-def working_deadline(start: datetime, days: int, off: Container[date]) -> datetime:
-    """``start`` plus ``days`` working days at the same clock time, skipping weekends and ``off`` days."""
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5 and current.date() not in off:
-            days -= 1
-    return current
-
-
-def public_holidays(first_year: int, last_year: int) -> frozenset[date]:
-    """Vietnamese public holidays (Tết included) of the given years."""
-    return frozenset(holidays.country_holidays("VN", years=range(first_year, last_year + 1)))
+__all__ = ["Deadlines", "public_holidays", "working_deadline"]
 
 
 class Deadlines:

@@ -101,6 +101,7 @@ class ReportFactory:
                 "urgency": urgency,
                 "rating": rating or None,
                 "created_at": times[0][i],
+                "processed_at": times[0][i],  # generated already classified and routed
                 "expected_at": times[1][i],
                 "updated_at": times[2][i],
                 "resolved_at": times[3][i],
@@ -156,6 +157,16 @@ class ReportFactory:
             "published": published,
             "result_text": result_text,
             "is_demo": self.is_demo,
+            # As intake and processing would have left them: handled under the citizen's category.
+            "publish_consent": True,
+            "attributes": None,
+            "suggested_category_id": spec.id,
+            "classification_confidence": None,
+            "category_confirmed": status != "received",
+            "duplicate_of_id": None,
+            "me_too_count": 0,
+            "reopen_count": 1 if status == "reopened" else 0,
+            "escalated_at": None,
         }, handler
 
     def _add_histories(self, batch: ReportBatch, handlers: list[int | None], lives: Lives, chunk: Chunk) -> None:

@@ -1,9 +1,7 @@
-"""Routing rules: which agency gets a report, by category, district and hour; and the demo's rules."""
+"""The demo's routing rules (the rules themselves and ``route`` are ``data.routing``'s)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -12,43 +10,9 @@ from sqlalchemy.orm import Session
 from data.db import bulk_insert
 from data.demo.agencies import district_agency_code
 from data.models import AdminUnit, RoutingRule
+from data.routing import Rule, load_rules, route
 
-
-@dataclass(frozen=True)
-class Rule:
-    """A routing rule as plain data (see ``RoutingRule``); hours are local and may wrap midnight."""
-
-    category_id: int
-    agency_id: int
-    admin_unit_id: int | None = None
-    hour_from: int | None = None
-    hour_to: int | None = None
-    priority: int = 100
-
-    def matches(self, category_id: int, unit_id: int | None, hour: int) -> bool:
-        """True when the rule covers this category, district and local hour."""
-        if self.category_id != category_id or self.admin_unit_id not in (None, unit_id):
-            return False
-        if self.hour_from is None or self.hour_to is None:
-            return True
-        if self.hour_from <= self.hour_to:
-            return self.hour_from <= hour < self.hour_to
-        return hour >= self.hour_from or hour < self.hour_to
-
-
-def route(rules: Sequence[Rule], category_id: int, unit_id: int | None, hour: int) -> int | None:
-    """The agency of the best matching rule: lowest priority number, then the most specific."""
-    matching = [r for r in rules if r.matches(category_id, unit_id, hour)]
-    best = min(matching, key=lambda r: (r.priority, r.admin_unit_id is None, r.hour_from is None), default=None)
-    return best.agency_id if best else None
-
-
-def load_rules(session: Session) -> tuple[Rule, ...]:
-    """The stored routing rules as plain data."""
-    return tuple(
-        Rule(r.category_id, r.agency_id, r.admin_unit_id, r.hour_from, r.hour_to, r.priority)
-        for r in session.scalars(select(RoutingRule))
-    )
+__all__ = ["Rule", "load_rules", "route", "rule_rows", "seed_rules"]
 
 
 def rule_rows(
