@@ -1,4 +1,4 @@
-"""Scheduled housekeeping jobs: overdue reports become alerts, report KPIs are recomputed."""
+"""Scheduled housekeeping jobs: overdue reports are escalated and alerted, report KPIs are recomputed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 
 from data.jobs import register
 from data.kpi import ReportFacts, period_of, report_stats
-from data.models import OPEN_STATUSES, Alert, Indicator, IndicatorValue, Report, utcnow
+from data.models import Alert, Indicator, IndicatorValue, Report, utcnow
+from data.workflow import escalate_overdue
 
 if TYPE_CHECKING:
     from data.runtime import Runtime
@@ -32,25 +33,24 @@ REPORT_KPIS: dict[str, tuple[str, str, str, str, float | None, str]] = {
 
 @register("reports.flag_overdue", every_s=300)
 def flag_overdue(runtime: Runtime) -> int:
-    """Raise one alert per open report past its deadline (once), and announce it on the bus."""
+    """Escalate each open report past its deadline once (an event, an alert) and announce it on the bus."""
+    # One job for both: escalation (data.workflow) marks the report, the alert is what operators see.
     now = utcnow()
     with runtime.session() as session:
-        alerted = select(Alert.source_ref).where(Alert.kind == "overdue_report")
-        overdue = session.execute(
-            select(Report.id, Report.tracking_code, Report.lat, Report.lon, Report.expected_at)
-            .where(Report.status.in_([s.value for s in OPEN_STATUSES]), Report.expected_at < now,
-                   Report.tracking_code.not_in(alerted))
-            .order_by(Report.expected_at)
-            .limit(OVERDUE_BATCH)
-        ).all()
-        for r in overdue:
+        escalated = escalate_overdue(session, now, limit=OVERDUE_BATCH)
+        codes = [r.tracking_code for r in escalated]
+        # The demo seeds alerts of the same kind and source_ref: never raise a second one.
+        alerted = set(session.scalars(select(Alert.source_ref).where(
+            Alert.kind == "overdue_report", Alert.source_ref.in_(codes)))) if codes else set()
+        raised = [r for r in escalated if r.tracking_code not in alerted]
+        for r in raised:
             session.add(Alert(kind="overdue_report", severity="warning", source="reports",
                               source_ref=r.tracking_code, lat=r.lat, lon=r.lon,
                               title=f"Phản ánh {r.tracking_code} quá hạn xử lý",
                               message=f"Hạn xử lý: {r.expected_at:%d/%m/%Y %H:%M}"))
-    if overdue:
-        runtime.bus.publish("alerts", {"kind": "overdue_report", "count": len(overdue)})
-    return len(overdue)
+    if raised:
+        runtime.bus.publish("alerts", {"kind": "overdue_report", "count": len(raised)})
+    return len(raised)
 
 
 @register("kpi.compute_reports", every_s=600)
