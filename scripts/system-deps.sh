@@ -9,6 +9,7 @@ PACKAGES=(
   gir1.2-gst-plugins-base-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x gstreamer1.0-libav
   fonts-dejavu-core
+  dovecot-imapd
 )
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

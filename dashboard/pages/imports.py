@@ -1,0 +1,210 @@
+"""Nhập dữ liệu: upload a CSV/Excel export, map its columns, dry-run, then import (data/report_import.py)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
+from flask_login import current_user
+from sqlalchemy import select
+
+from dashboard.auth import runtime_of
+from dashboard.components import fmt_number, fmt_time, page_guard
+from dashboard.i18n import t
+from data.errors import IocError
+from data.models import ImportRun
+from data.report_import import (
+    ColumnMapping,
+    ImportSummary,
+    context_of,
+    import_reports,
+    preset,
+    presets,
+    read_table,
+    validate,
+)
+
+dash.register_page(__name__, path="/imports", name="imports", title="IOC – Nhập dữ liệu")
+
+# Our field → whether it takes several source columns (joined).
+FIELDS = {"external_id": False, "created_at": False, "closed_at": False, "title": False, "description": True,
+          "category": False, "status": False, "lat": False, "lon": False, "address": True, "channel": False,
+          "agency": False}
+GRID_ROWS = 5000  # the rest is in the downloadable report
+
+
+def layout(**_: Any) -> Any:
+    refused = page_guard("imports")
+    if refused is not None:
+        return refused
+    return html.Div([
+        html.H1(t("imp.title"), className="h4"),
+        dcc.Store(id="imports-file"), dcc.Store(id="imports-checked"), dcc.Download(id="imports-download"),
+        dbc.Row([
+            dbc.Col(dcc.Upload(id="imports-upload", children=html.Div(t("imp.upload"), id="imports-file-name"),
+                               className="border border-secondary rounded p-3 text-center",
+                               accept=".csv,.xlsx,.geojson,.txt"), md=6),
+            dbc.Col(dcc.Dropdown(id="imports-preset", options=[{"label": preset(n).label or n, "value": n}
+                                                               for n in presets()],
+                                 placeholder=t("imp.preset")), md=3),
+            dbc.Col(dbc.Input(id="imports-format", placeholder=t("imp.format")), md=3),
+        ], className="g-2 mb-3"),
+        html.Div(id="imports-mapping"),
+        dbc.ButtonGroup([
+            dbc.Button(t("imp.dry_run"), id="imports-dry-run", color="secondary"),
+            dbc.Button(t("imp.run"), id="imports-run", color="primary", disabled=True),
+            dbc.Button(t("imp.download"), id="imports-download-btn", color="link"),
+        ], className="my-3"),
+        dcc.Loading(html.Div(id="imports-summary")),
+        dag.AgGrid(id="imports-problems", rowData=[], style={"height": "40vh"},
+                   columnDefs=[{"field": "row", "headerName": t("imp.row"), "width": 90},
+                               {"field": "column", "headerName": t("imp.column"), "width": 180},
+                               {"field": "value", "headerName": t("imp.value"), "flex": 1},
+                               {"field": "severity", "headerName": t("imp.severity"), "width": 110},
+                               {"field": "message", "headerName": t("imp.message"), "flex": 2}],
+                   defaultColDef={"sortable": True, "filter": True, "resizable": True}),
+        html.H2(t("imp.history"), className="h5 mt-4"),
+        html.Div(_history(), id="imports-history"),
+    ])
+
+
+def _history() -> Any:
+    with runtime_of().session() as session:
+        runs = session.scalars(select(ImportRun).where(ImportRun.kind == "reports")
+                               .order_by(ImportRun.id.desc()).limit(20)).all()
+        rows = [html.Tr([html.Td(r.id), html.Td(fmt_time(r.started_at)), html.Td(r.filename),
+                         html.Td(t("imp.dry_run") if r.dry_run else t("imp.run")),
+                         html.Td(fmt_number(r.rows_total)), html.Td(fmt_number(r.rows_imported)),
+                         html.Td(fmt_number(r.rows_skipped))]) for r in runs]
+    head = html.Thead(html.Tr([html.Th(h) for h in ("#", t("col.time"), t("imp.file"), "", t("imp.rows_total"),
+                                                     t("imp.imported"), t("imp.rows_skipped"))]))
+    return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, id="imports-history-table")
+
+
+def _allowed() -> None:
+    if not (current_user.is_authenticated and current_user.may_open("imports")):
+        raise PreventUpdate
+
+
+@callback(Output("imports-file", "data"), Output("imports-file-name", "children"),
+          Input("imports-upload", "contents"), State("imports-upload", "filename"), prevent_initial_call=True)
+def uploaded(contents: str | None, filename: str | None) -> Any:
+    _allowed()
+    if not contents:
+        raise PreventUpdate
+    raw = base64.b64decode(contents.split(",", 1)[1])
+    try:
+        header = list(read_table(raw, filename).columns)
+    except IocError as exc:
+        return None, dbc.Alert(exc.message, color="danger", className="m-0")
+    return ({"name": filename, "content": contents.split(",", 1)[1], "header": header,
+             "sha": hashlib.sha256(raw).hexdigest()}, f"{filename} – {len(header)} {t('imp.columns')}")
+
+
+@callback(Output("imports-mapping", "children"), Output("imports-format", "value"),
+          Input("imports-file", "data"), Input("imports-preset", "value"), prevent_initial_call=True)
+def mapping_table(file: dict[str, Any] | None, chosen: str | None) -> Any:
+    _allowed()
+    if not file:
+        raise PreventUpdate
+    base: dict[str, Any] = preset(chosen).model_dump() if chosen else {}
+    options = [{"label": c, "value": c} for c in file["header"]]
+    rows = []
+    for name, multi in FIELDS.items():
+        value: Any = base.get(name)
+        if multi:
+            value = [v for v in value or [] if v in file["header"]]
+        elif value not in file["header"]:
+            value = None
+        rows.append(dbc.Row([
+            dbc.Col(html.Label(t(f"imp.field.{name}")), md=3),
+            dbc.Col(dcc.Dropdown(id={"type": "imports-field", "field": name}, options=options, value=value,
+                                 multi=multi), md=6),
+        ], className="g-2 mb-1"))
+    return rows, base.get("datetime_format")
+
+
+def _mapping(chosen: str | None, fields: list[Any], fmt: str | None) -> ColumnMapping:
+    values: dict[str, Any] = preset(chosen).model_dump() if chosen else {"source": "upload"}
+    values.update({name: value or ([] if multi else None)
+                   for (name, multi), value in zip(FIELDS.items(), fields, strict=True)})
+    values["datetime_format"] = fmt or None
+    return ColumnMapping.model_validate(values)
+
+
+def _fingerprint(file: dict[str, Any], mapping: ColumnMapping) -> str:
+    return hashlib.sha256((file["sha"] + mapping.model_dump_json()).encode()).hexdigest()
+
+
+@callback(Output("imports-summary", "children"), Output("imports-problems", "rowData"),
+          Output("imports-checked", "data"), Output("imports-history", "children"),
+          Input("imports-dry-run", "n_clicks"), Input("imports-run", "n_clicks"),
+          State("imports-file", "data"), State("imports-preset", "value"),
+          State({"type": "imports-field", "field": ALL}, "value"), State("imports-format", "value"),
+          State("imports-checked", "data"), prevent_initial_call=True)
+def run(_dry: int | None, _run: int | None, file: dict[str, Any] | None, chosen: str | None,
+        fields: list[Any], fmt: str | None, checked: str | None) -> Any:
+    _allowed()
+    if not file or not fields:
+        raise PreventUpdate
+    dry = dash.ctx.triggered_id == "imports-dry-run"
+    try:
+        mapping = _mapping(chosen, fields, fmt)
+        if not dry and checked != _fingerprint(file, mapping):
+            raise PreventUpdate  # the button is disabled; a stale click does nothing
+        summary = import_reports(runtime_of(), None, mapping, dry_run=dry, user_id=int(current_user.id),
+                                 content=base64.b64decode(file["content"]), filename=file["name"])
+    except (IocError, ValueError) as exc:
+        return dbc.Alert(getattr(exc, "message", str(exc)), color="danger"), [], None, _history()
+    problems = summary.validation.problems.head(GRID_ROWS).to_dict("records")
+    ok = dry and summary.validation.rows_kept > 0
+    return _summary(summary), problems, _fingerprint(file, mapping) if ok else None, _history()
+
+
+def _summary(summary: ImportSummary) -> Any:
+    v = summary.validation
+    figures = [("imp.rows_total", v.rows_total), ("imp.rows_kept", v.rows_kept),
+               ("imp.rows_skipped", summary.skipped), ("imp.warnings", v.warnings)]
+    if not summary.dry_run:
+        figures.append(("imp.imported", summary.imported))
+    cards = [dbc.Col(dbc.Card(dbc.CardBody([html.Div(t(key), className="small text-secondary"),
+                                            html.Div(fmt_number(n), className="h4 m-0",
+                                                     id=f"imports-count-{key.split('.')[1]}")])), md=2)
+             for key, n in figures]
+    reasons = html.Ul([html.Li(f"{count} × {key.split(':', 1)[1]}") for key, count in v.counts().items()],
+                      className="small mt-2")
+    return html.Div([dbc.Row(cards, className="g-2"), reasons])
+
+
+@callback(Output("imports-run", "disabled"), Input("imports-checked", "data"), Input("imports-file", "data"),
+          Input("imports-preset", "value"), Input({"type": "imports-field", "field": ALL}, "value"),
+          Input("imports-format", "value"))
+def import_allowed(checked: str | None, file: dict[str, Any] | None, chosen: str | None, fields: list[Any],
+                   fmt: str | None) -> bool:
+    if not checked or not file or not fields:
+        return True
+    try:
+        return checked != _fingerprint(file, _mapping(chosen, fields, fmt))
+    except ValueError:
+        return True
+
+
+@callback(Output("imports-download", "data"), Input("imports-download-btn", "n_clicks"),
+          State("imports-file", "data"), State("imports-preset", "value"),
+          State({"type": "imports-field", "field": ALL}, "value"), State("imports-format", "value"),
+          prevent_initial_call=True)
+def download(_n: int | None, file: dict[str, Any] | None, chosen: str | None, fields: list[Any],
+             fmt: str | None) -> Any:
+    _allowed()
+    if not file or not fields:
+        raise PreventUpdate
+    frame = read_table(base64.b64decode(file["content"]), file["name"])
+    with runtime_of().session() as session:
+        result = validate(frame, _mapping(chosen, fields, fmt), context_of(runtime_of(), session))
+    return dcc.send_bytes(result.problems_csv(), f"bao-cao-nhap-{file['name']}.csv")

@@ -1,0 +1,150 @@
+"""API keys of Open311 clients: shown once when created, stored only as their SHA-256.
+
+CLI (the database comes from the settings, ``IOC_DATABASE_URL``)::
+
+    python -m data.apikeys create "Ứng dụng Hue-S"   # prints the new key once
+    python -m data.apikeys list
+    python -m data.apikeys revoke ID
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from data.errors import IocError, NotFound
+from data.models import ApiKey, Channel, utcnow
+
+KEY_PREFIX = "ioc311_"
+TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is a hint, not an audit log: one write a minute at most
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_api_key(session: Session, name: str, channel: str = Channel.OPEN311) -> tuple[ApiKey, str]:
+    """A new active key: the row (holding only the hash) and the key itself, to show once."""
+    name = name.strip()
+    if not name:
+        raise IocError("Cần đặt tên cho khoá API (ai dùng nó).")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(name=name[:200], key_hash=hash_key(key), channel=channel, active=True, created_at=utcnow())
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def check_api_key(session: Session, key: str | None) -> ApiKey | None:
+    """The active key with this value, or None; notes when it was used (at most once a minute)."""
+    if not key or len(key) > 200:
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.active.is_(True)))
+    if row is None:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+        # A conditional UPDATE: many workers seeing the same stale time write it once, not N times.
+        session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == row.id, ApiKey.last_used_at.is_(None) | (ApiKey.last_used_at < now - TOUCH_EVERY))
+            .values(last_used_at=now)
+        )
+    return row
+
+
+class ApiKeyCache:
+    """Keys recently found valid, so that a busy client costs no database query per request.
+
+    Owned by one web worker (the Open311 blueprint). A revoked key keeps working on a worker for at
+    most ``ttl_s`` seconds; after that the database (and ``last_used_at``) is consulted again.
+    """
+
+    def __init__(self, ttl_s: float = 30.0, max_keys: int = 1000) -> None:
+        self._ttl_s = ttl_s
+        self._max_keys = max_keys
+        self._valid: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, session: Session, key: str | None) -> int | None:
+        """The id of the active key ``key``, or None (a wrong key is never cached)."""
+        if not key or len(key) > 200:
+            return None
+        digest, now = hash_key(key), time.monotonic()
+        with self._lock:
+            hit = self._valid.get(digest)
+        if hit is not None and now - hit[1] < self._ttl_s:
+            return hit[0]
+        row = check_api_key(session, key)
+        if row is None:
+            with self._lock:
+                self._valid.pop(digest, None)
+            return None
+        with self._lock:
+            if len(self._valid) >= self._max_keys:
+                self._valid.clear()
+            self._valid[digest] = (row.id, now)
+        return row.id
+
+
+def revoke_api_key(session: Session, key_id: int) -> ApiKey:
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise NotFound(f"Không có khoá API số {key_id}.")
+    row.active = False
+    return row
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m data.apikeys", description="Khoá API Open311 / Open311 API keys")
+    sub = parser.add_subparsers(dest="command", required=True)
+    create = sub.add_parser("create", help="tạo khoá mới (chỉ hiện một lần)")
+    create.add_argument("name", help="tên ứng dụng hoặc đối tác dùng khoá")
+    sub.add_parser("list", help="liệt kê các khoá (không hiện khoá)")
+    revoke = sub.add_parser("revoke", help="thu hồi một khoá")
+    revoke.add_argument("id", type=int)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from data.runtime import build_runtime
+    from data.settings import load_settings
+
+    args = _parser().parse_args(argv)
+    try:
+        runtime = build_runtime(load_settings())
+    except IocError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    try:
+        with runtime.session() as session:
+            if args.command == "create":
+                row, key = create_api_key(session, args.name)
+                print(f"Khoá API số {row.id} cho «{row.name}» (chỉ hiện một lần, hãy lưu lại):\n{key}")
+            elif args.command == "list":
+                for row in session.scalars(select(ApiKey).order_by(ApiKey.id)):
+                    state = "active" if row.active else "revoked"
+                    print(f"{row.id:4} {state:8} {row.name}  created {row.created_at:%Y-%m-%d}  "
+                          f"last used {row.last_used_at or '-'}")
+            else:
+                row = revoke_api_key(session, args.id)
+                print(f"Đã thu hồi khoá số {row.id} ({row.name}).")
+    except IocError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        runtime.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

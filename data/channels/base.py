@@ -1,0 +1,104 @@
+"""The one shape of a messaging channel: check a delivery, read its messages, send a reply.
+
+Zalo OA and Facebook Messenger push webhooks (``WebhookChannel``); email is read from a mailbox by a
+job and answered by SMTP (``ReplyChannel`` only). Every adapter is a plain class built from the
+settings; the registry ``webhook_channel`` maps a URL segment to one.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from data.errors import Forbidden, IocError
+
+if TYPE_CHECKING:
+    from data.intake import Submission
+    from data.settings import Settings
+
+# A reply that the platform refused or could not take; the outbox job retries it with backoff.
+REPLY_TIMEOUT_S = 10.0
+
+
+class SendError(IocError):
+    """A reply not delivered (platform down, token wrong, recipient unknown): retried later."""
+
+    status = 502
+    title = "Không gửi được tin trả lời"
+
+
+class NotConfigured(IocError):
+    """A channel whose secret or token is not set: it refuses deliveries and keeps replies pending."""
+
+    status = 503
+    title = "Kênh chưa được cấu hình"
+
+
+class ReplyChannel(Protocol):
+    """Anything that can send a short text to a citizen at a channel-specific address."""
+
+    @property
+    def name(self) -> str:
+        """The channel's name, as in ``Report.channel`` and ``Outbox.channel``."""
+
+    def missing_setting(self) -> str | None:
+        """The IOC_ setting that must be set before replies can be sent, or None when ready."""
+
+    def send(self, recipient: str, text: str) -> None:
+        """Deliver ``text`` to ``recipient`` or raise SendError."""
+
+
+class WebhookChannel(ReplyChannel, Protocol):
+    """A platform that pushes signed deliveries to ``/webhooks/<name>``."""
+
+    def webhook_setting(self) -> str | None:
+        """The IOC_ setting that must be set before deliveries are accepted, or None when ready."""
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Raise Forbidden unless the raw body carries the platform's valid signature."""
+
+    def parse(self, payload: Any) -> list[Submission]:
+        """The citizen messages in one delivery, in order, one ``Submission`` each.
+
+        ``description`` may be empty (a photo or a location alone); image addresses are in
+        ``attributes["image_urls"]``; ``external_id`` is the platform's message id and ``reply_to``
+        the sender's id. Events that are not a citizen's message (follows, reads) are left out.
+        """
+
+
+def same_digest(expected: str, given: str | None, what: str) -> None:
+    """Constant-time comparison of two hex digests; a missing or wrong one is refused by name."""
+    if not given:
+        raise Forbidden(f"Thiếu chữ ký {what}: yêu cầu không đến từ nền tảng và đã bị từ chối.")
+    if not hmac.compare_digest(expected.lower(), given.strip().lower()):
+        raise Forbidden(f"Chữ ký {what} không đúng: yêu cầu đã bị từ chối, không có gì được ghi.")
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by name, whatever its case (Werkzeug's headers already ignore it; dicts do not)."""
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def webhook_channel(name: str, settings: Settings) -> WebhookChannel | None:
+    """The adapter behind ``/webhooks/<name>``, or None for an unknown name."""
+    from data.channels.facebook import FacebookChannel
+    from data.channels.zalo import ZaloChannel
+
+    adapters: dict[str, type[ZaloChannel] | type[FacebookChannel]] = {
+        "zalo": ZaloChannel, "facebook": FacebookChannel,
+    }
+    cls = adapters.get(name)
+    return cls(settings) if cls else None
+
+
+def reply_channel(name: str, settings: Settings) -> ReplyChannel | None:
+    """The adapter that delivers outbox rows of ``name`` (zalo, facebook, email), or None."""
+    if name == "email":
+        from data.channels.email import EmailChannel
+
+        return EmailChannel(settings)
+    return webhook_channel(name, settings)

@@ -1,0 +1,174 @@
+"""The OpenAPI 3.1 description of our Open311 GeoReport v2 API (served at ``/open311/v2/openapi.json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from data.open311 import DEFAULT_LIMIT, MAX_SPAN_DAYS
+
+JSON_XML = ("application/json", "text/xml")
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {mime: {"schema": schema} for mime in JSON_XML}
+
+
+def _ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": _content(schema)}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    meaning = {400: "Dữ liệu không hợp lệ (the field is named in the description)",
+               403: "Thiếu hoặc sai api_key", 404: "Không tìm thấy (service_code, request or token)",
+               413: "Yêu cầu quá lớn", 422: "Idempotency-Key đã dùng cho một yêu cầu khác"}
+    return {str(c): {"description": meaning[c], "content": _content(_ref("Errors"))} for c in codes}
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+FORMAT = {"name": "format", "in": "path", "required": True, "description": "json (default without suffix) or xml",
+          "schema": {"type": "string", "enum": ["json", "xml"]}}
+NULLABLE_STRING = {"type": ["string", "null"]}
+
+SCHEMAS: dict[str, Any] = {
+    "Errors": {"type": "array", "items": {
+        "type": "object", "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}},
+    "Service": {"type": "object", "required": ["service_code", "service_name", "metadata", "type"], "properties": {
+        "service_code": {"type": "string"}, "service_name": {"type": "string"}, "description": {"type": "string"},
+        "metadata": {"type": "boolean"}, "type": {"type": "string", "enum": ["realtime", "batch", "blackbox"]},
+        "keywords": {"type": "string", "description": "comma-separated"}, "group": {"type": "string"}}},
+    "Attribute": {"type": "object", "required": ["variable", "code", "datatype", "required", "order"], "properties": {
+        "variable": {"type": "boolean"}, "code": {"type": "string"},
+        "datatype": {"type": "string", "enum": ["string", "number", "datetime", "text", "singlevaluelist",
+                                                 "multivaluelist"]},
+        "required": {"type": "boolean"}, "datatype_description": {"type": "string"}, "order": {"type": "integer"},
+        "description": {"type": "string"},
+        "values": {"type": "array", "items": {"type": "object", "properties": {
+            "key": {"type": "string"}, "name": {"type": "string"}}}}}},
+    "ServiceDefinition": {"type": "object", "required": ["service_code", "attributes"], "properties": {
+        "service_code": {"type": "string"}, "attributes": {"type": "array", "items": _ref("Attribute")}}},
+    "Note": {"type": "object", "properties": {
+        "datetime": {"type": "string", "format": "date-time"}, "summary": {"type": "string"},
+        "description": {"type": "string"}, "type": {"type": "string"}}},
+    "ServiceRequest": {"type": "object", "required": ["service_request_id", "status"], "properties": {
+        "service_request_id": {"type": "string", "description": "the tracking code"},
+        "status": {"type": "string", "enum": ["open", "closed"]}, "status_notes": {"type": "string"},
+        "service_name": {"type": "string"}, "service_code": {"type": "string"}, "description": {"type": "string"},
+        "agency_responsible": {"type": "string"}, "service_notice": {"type": "string"},
+        "requested_datetime": {"type": "string", "format": "date-time"},
+        "updated_datetime": {"type": "string", "format": "date-time"},
+        "expected_datetime": {"type": ["string", "null"], "format": "date-time"},
+        "address": {"type": "string"}, "address_id": {"type": "string"}, "zipcode": {"type": "string"},
+        "lat": {"type": ["number", "null"]}, "long": {"type": ["number", "null"]}, "media_url": {"type": "string"},
+        "extended_attributes": {"type": "object", "properties": {
+            "channel": {"type": "string"}, "status_detail": {"type": "string"}, "urgency": {"type": "string"},
+            "photos": {"type": "array", "items": {"type": "string", "format": "uri"}},
+            "duplicate_of": {"type": "string"}, "me_too_count": {"type": "integer"}}},
+        "notes": {"type": "array", "items": _ref("Note")}}},
+    "PostAnswer": {"type": "array", "items": {"type": "object", "required": ["service_request_id"], "properties": {
+        "service_request_id": {"type": "string"}, "service_notice": {"type": "string"},
+        "account_id": NULLABLE_STRING}}},
+    "Token": {"type": "array", "items": {"type": "object", "properties": {
+        "service_request_id": {"type": "string"}, "token": {"type": "string"}}}},
+    "PostForm": {"type": "object", "required": ["api_key", "service_code"], "properties": {
+        "api_key": {"type": "string"}, "service_code": {"type": "string"},
+        "lat": {"type": "number"}, "long": {"type": "number"}, "address_string": {"type": "string"},
+        "address_id": {"type": "string"}, "email": {"type": "string"}, "device_id": {"type": "string"},
+        "account_id": {"type": "string"}, "first_name": {"type": "string"}, "last_name": {"type": "string"},
+        "phone": {"type": "string"}, "description": {"type": "string", "maxLength": 4000},
+        "media_url": {"type": "string", "format": "uri"},
+        "attribute[urgency]": {"type": "string", "enum": ["normal", "emergency"]}}},
+    "PostMultipart": {"allOf": [_ref("PostForm"), {"type": "object", "properties": {
+        "media": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                  "description": "photos (JPEG/PNG/WebP) and videos (MP4/MOV/WebM)"}}}]},
+}  # fmt: skip
+
+
+def _get(summary: str, schema: str, params: list[dict[str, Any]], errors: tuple[int, ...]) -> dict[str, Any]:
+    return {"get": {"summary": summary, "parameters": params,
+                    "responses": {"200": _ok(summary, _ref(schema)), **_errors(*errors)}}}
+
+
+def _both(path: str, item: dict[str, Any]) -> dict[str, Any]:
+    """The same operation with and without the ``.{format}`` suffix."""
+    with_format = {method: op | {"parameters": [*op.get("parameters", []), FORMAT],
+                                 "operationId": f"{op['operationId']}_format"}
+                   for method, op in item.items()}
+    return {path: item, f"{path}.{{format}}": with_format}
+
+
+def _named(item: dict[str, Any], operation_id: str) -> dict[str, Any]:
+    return {method: op | {"operationId": f"{operation_id}_{method}"} for method, op in item.items()}
+
+
+def openapi_document(base_url: str) -> dict[str, Any]:
+    """The document, with our server's address."""
+    list_params = [
+        _query("service_request_id", "comma-separated ids; overrides every other filter"),
+        _query("service_code", "comma-separated service codes"),
+        _query("start_date", "W3C datetime; default: 90 days ago", {"type": "string", "format": "date-time"}),
+        _query("end_date", f"W3C datetime; at most {MAX_SPAN_DAYS} days after start_date",
+               {"type": "string", "format": "date-time"}),
+        _query("status", "open, closed or both (comma-separated)"),
+        _query("page", "extension: page number from 1", {"type": "integer", "minimum": 1}),
+        _query("page_size", f"extension: results per page (default and max {DEFAULT_LIMIT})",
+               {"type": "integer", "minimum": 1, "maximum": DEFAULT_LIMIT}),
+        _query("jurisdiction_id", "accepted and ignored: this server has one jurisdiction"),
+    ]
+    requests_item = _named({
+        "get": _get("Published service requests, newest first", "ServiceRequest", list_params, (400,))["get"]
+        | {"responses": {"200": _ok("requests", {"type": "array", "items": _ref("ServiceRequest")}),
+                         **_errors(400)}},
+        "post": {
+            "summary": "Post a service request (committed before the answer)",
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                            "description": "a retry with the same key returns the first request",
+                            "schema": {"type": "string", "maxLength": 150}}],
+            "requestBody": {"required": True, "content": {
+                "application/x-www-form-urlencoded": {"schema": _ref("PostForm")},
+                "multipart/form-data": {"schema": _ref("PostMultipart")}}},
+            "responses": {"200": _ok("the new request's id", _ref("PostAnswer")),
+                          **_errors(400, 403, 404, 413, 422)},
+        },
+    }, "requests")  # fmt: skip
+    paths: dict[str, Any] = {}
+    paths |= _both("/discovery", _named(_get("Discovery", "Discovery", [], ()), "discovery"))
+    paths |= _both("/services", _named({"get": {"summary": "Service list", "parameters": [], "responses": {
+        "200": _ok("services", {"type": "array", "items": _ref("Service")})}}}, "services"))
+    paths |= _both("/services/{service_code}", _named(_get(
+        "Service definition", "ServiceDefinition", [_path_param("service_code", "the service code")], (400, 404)),
+        "service_definition"))
+    paths |= _both("/requests", requests_item)
+    paths |= _both("/requests/{service_request_id}", _named({"get": {
+        "summary": "One published service request", "parameters": [_path_param("service_request_id", "tracking code")],
+        "responses": {"200": _ok("a list of one request", {"type": "array", "items": _ref("ServiceRequest")}),
+                      **_errors(404)}}}, "request"))
+    paths |= _both("/tokens/{token}", _named(_get(
+        "The request id of a token (our token is the tracking code itself)", "Token",
+        [_path_param("token", "the token")], (404,)), "token"))
+    schemas = SCHEMAS | {"Discovery": {"type": "object", "properties": {
+        "changeset": {"type": "string"}, "contact": {"type": "string"}, "key_service": {"type": "string"},
+        "endpoints": {"type": "array", "items": {"type": "object"}}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "IOC Open311 GeoReport v2", "version": "2.0.0",
+                 "description": "Phản ánh hiện trường theo chuẩn Open311 GeoReport v2 "
+                                "(http://wiki.open311.org/GeoReport_v2). "
+                                "Only published reports are readable; an unpublished one answers 404. "
+                                "Reporter names, phones and emails never appear in any answer."},
+        "servers": [{"url": f"{base_url.rstrip('/')}/open311/v2"}],
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }  # fmt: skip
