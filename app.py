@@ -79,7 +79,8 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> Flask:
     runtime = runtime or build_runtime(settings, run_jobs_here=settings.run_workers)
     server = Flask(__name__)
     server.config.update(SECRET_KEY=settings.secret_key, SESSION_COOKIE_SAMESITE="Lax",
-                         SESSION_COOKIE_HTTPONLY=True, MAX_CONTENT_LENGTH=60 * 1024 * 1024)
+                         SESSION_COOKIE_HTTPONLY=True,
+                         MAX_CONTENT_LENGTH=int(settings.intake_max_request_mb * 1024 * 1024))
     server.extensions["ioc"] = runtime
     init_auth(server)
     vendor = _bootstrap_static()
@@ -98,8 +99,21 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> Flask:
 
 def _mount_optional_blueprints(server: Flask, runtime: Runtime) -> None:
     from dashboard.camera_api import make_camera_blueprint
+    from dashboard.media import make_media_blueprint
+    from dashboard.report_form import make_report_form_blueprint
 
     server.register_blueprint(make_camera_blueprint(runtime), url_prefix="/api/cameras")
+    from dashboard.webhooks import make_webhooks_blueprint
+
+    server.register_blueprint(make_webhooks_blueprint(runtime), url_prefix="/webhooks")
+    server.register_blueprint(make_report_form_blueprint(runtime))
+    server.register_blueprint(make_media_blueprint(runtime))
+    from dashboard.report_export import make_report_export_blueprint
+
+    server.register_blueprint(make_report_export_blueprint(runtime))
+    from dashboard.open311 import make_open311_blueprint
+
+    server.register_blueprint(make_open311_blueprint(runtime), url_prefix="/open311/v2")
 
 
 class IocDash(dash.Dash):

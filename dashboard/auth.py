@@ -20,7 +20,9 @@ from data.users import PAGE_ROLES, SEES_REPORTER, authenticate
 OPEN_PREFIXES = (
     "/login", "/logout", "/lang/", "/public", "/assets/", "/vendor/", "/_dash-layout",
     "/_dash-dependencies", "/_dash-component-suites/", "/_favicon", "/_reload-hash", "/open311/",
-    "/tiles/", "/healthz",
+    "/tiles/", "/healthz", "/webhooks/", "/phan-anh", "/api/public/",
+    # Served by a view that checks, file by file, that the viewer may see it.
+    "/media/",
 )
 # Component ids an anonymous visitor's callbacks may write: the page router and the public page.
 PUBLIC_OUTPUT_PREFIXES = ("public-", "_pages_", "shell-")

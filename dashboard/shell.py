@@ -13,7 +13,8 @@ from dashboard.i18n import lang, t
 
 NAV = (("overview", "/", "nav.overview"), ("map", "/map", "nav.map"),
        ("cameras", "/cameras", "nav.cameras"), ("reports", "/reports", "nav.reports"),
-       ("kpis", "/kpis", "nav.kpis"))
+       ("kpis", "/kpis", "nav.kpis"), ("hotline", "/hotline", "nav.hotline"),
+       ("imports", "/imports", "nav.imports"))
 
 
 def layout() -> Any:

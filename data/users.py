@@ -26,6 +26,8 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "cameras": frozenset({Role.OPERATOR, Role.LEADER, Role.ADMIN}),
     "reports": frozenset({Role.OPERATOR, Role.ANALYST, Role.AGENCY, Role.ADMIN, Role.LEADER}),
     "kpis": frozenset(Role),
+    "hotline": frozenset({Role.OPERATOR, Role.ADMIN}),
+    "imports": frozenset({Role.OPERATOR, Role.ADMIN}),
 }
 # Roles that may read a reporter's name and phone (sealed from agencies and the public).
 SEES_REPORTER = frozenset({Role.OPERATOR, Role.ADMIN})

@@ -119,6 +119,40 @@ def test_public_page_needs_no_login_and_hides_reporters(live: LiveApp, browser: 
     context.close()
 
 
+def test_citizen_follows_rates_and_the_league_is_fair(live: LiveApp, browser: Browser) -> None:
+    """The link in a citizen's reply opens their report; a resolved one can be rated once; agencies ranked."""
+    engine = make_engine(live.database_url)
+    with make_sessionmaker(engine)() as session:
+        code = session.scalar(select(Report.tracking_code).where(
+            Report.status == "resolved", Report.rating.is_(None)).order_by(Report.id.desc()).limit(1))
+    assert code is not None
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    watched = watch(context.new_page())
+    page = watched.page
+    page.goto(f"{live.url}/public?code={code}")
+    result = page.locator("#public-result")
+    expect(result).to_contain_text(code)
+    expect(result).to_contain_text("Đã xử lý")
+    page.click("#public-rate-send")
+    expect(page.locator("#public-action-result")).to_contain_text("Hãy chọn số sao")
+    page.locator("#public-rating label").nth(3).click()  # 4 stars
+    page.fill("#public-rating-comment", "Đã sửa xong, cảm ơn.")
+    page.click("#public-rate-send")
+    expect(page.locator("#public-action-done")).to_contain_text("Cảm ơn bạn đã đánh giá")
+    with make_sessionmaker(engine)() as session:
+        rated = session.execute(select(Report.status, Report.rating).where(Report.tracking_code == code)).one()
+    assert tuple(rated) == ("closed", 4)
+    expect(page.locator("#public-rate-send")).to_have_count(0)  # once only
+    ranked = page.locator("#public-league tbody tr")
+    expect(ranked.first).to_be_visible()
+    assert ranked.first.locator("td").first.inner_text() == "1"
+    page.goto(f"{live.url}/public?code=HUE-2026-KHONGCO")
+    expect(page.locator("#public-found")).to_contain_text("Không tìm thấy phản ánh nào có mã này")
+    engine.dispose()
+    assert watched.errors == [], "\n".join(watched.errors)
+    context.close()
+
+
 def test_log_is_clean(live: LiveApp) -> None:
     log = live.log()
     assert "Traceback" not in log, log[-3000:]
