@@ -213,8 +213,12 @@ def _limiter(runtime: Runtime) -> Limiter:
     """
     settings = runtime.settings
     options: dict[str, str | int] = {"key_prefix": f"{settings.redis_prefix}-limits"} if settings.redis_url else {}
-    return Limiter(get_remote_address, storage_uri=settings.redis_url or "memory://", storage_options=options,
-                   swallow_errors=True, on_breach=partial(_rate_limited, runtime))
+    limiter = Limiter(get_remote_address, storage_uri=settings.redis_url or "memory://", storage_options=options,
+                      swallow_errors=True, on_breach=partial(_rate_limited, runtime))
+    # The limiter checks every request of the app; only the form's POST has a limit. Saying so up front
+    # spares each other request (Open311 posts, Dash callbacks) the limit look-up: ~4 % of a post's CPU.
+    limiter.request_filter(lambda: request.endpoint != "report_form.receive")
+    return limiter
 
 
 def _rate_limited(runtime: Runtime, _limit: RequestLimit) -> Response:
