@@ -24,6 +24,8 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cpu import cpu_seconds, postgres_pids
+
 from data.geo import FieldMap, import_geojson
 from data.models import Report
 from data.report_import import context_of, import_reports, preset, read_table, validate
@@ -108,13 +110,18 @@ def measure(url: str, csv: Path, tmp: Path, label: str, baseline_rows: int) -> N
         result = validate(frame, mapping, context)
         validate_s = time.perf_counter() - started
         located = int(result.rows["admin_unit_id"].notna().sum())
+        pg_before, py_before = cpu_seconds(postgres_pids()), time.process_time()
         started = time.perf_counter()
         summary = import_reports(runtime, csv, mapping, dry_run=False)
         import_s = time.perf_counter() - started
+        py_cpu, pg_cpu = time.process_time() - py_before, cpu_seconds(postgres_pids()) - pg_before
         print(f"[{label}] {rows:,} rows; {located:,} located in a district")
         print(f"[{label}] validate only:  {rows / validate_s:10,.0f} rows/s ({validate_s:.2f} s)")
         print(f"[{label}] full import:    {rows / import_s:10,.0f} rows/s ({import_s:.2f} s, "
               f"{summary.imported:,} new, read + validate + write)")
+        if label == "PostgreSQL":
+            print(f"[{label}] CPU per row: import {py_cpu / rows * 1e6:.0f} µs, PostgreSQL {pg_cpu / rows * 1e6:.0f} µs"
+                  f" (all databases on the server)")
         started = time.perf_counter()
         again = import_reports(runtime, csv, mapping, dry_run=False)
         print(f"[{label}] re-import:      {rows / (time.perf_counter() - started):10,.0f} rows/s "

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -16,6 +17,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -145,3 +149,32 @@ def _copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     with cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([Json(row[c]) if c in json_columns and row[c] is not None else row[c] for c in columns])
+
+
+def copy_frame(session: Session, model: type[Any], frame: pd.DataFrame) -> None:
+    """COPY a DataFrame whose columns are ``model``'s into PostgreSQL, formatted by pandas in C.
+
+    ``_copy_rows`` adapts every value in Python (≈ 30 µs a row of a report); CSV from ``to_csv`` is an
+    order of magnitude cheaper, which is what a CSV import of 200,000 rows needs. JSON columns must
+    already hold JSON text; integer columns that may be empty must be pandas ``Int64`` (not float).
+    Every quoted ``\\N`` is NULL (FORCE_NULL), so no text value may be exactly ``\\N``.
+    """
+    from psycopg import sql
+
+    if frame.empty:
+        return
+    table: Table = model.__table__
+    columns = list(frame.columns)
+    nullable = [c for c in columns if table.c[c].nullable]
+    options: sql.Composable = sql.SQL("FORMAT csv, NULL '\\N'")
+    if nullable:
+        options = sql.SQL("{}, FORCE_NULL ({})").format(options, sql.SQL(", ").join(map(sql.Identifier, nullable)))
+    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH ({})").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns)), options
+    )
+    payload = frame.to_csv(index=False, header=False, quoting=csv.QUOTE_NONNUMERIC, na_rep="\\N",
+                           date_format="%Y-%m-%d %H:%M:%S.%f", lineterminator="\n")
+    driver = session.connection().connection.driver_connection
+    assert driver is not None, "a pooled connection always has its driver connection"
+    with driver.cursor().copy(statement) as copy:
+        copy.write(payload.encode())
