@@ -15,13 +15,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import redis
 
     from data.runtime import Runtime
+    from data.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class ScheduledJob:
     name: str
     interval_s: int
     demo_only: bool = False
+    interval_setting: str | None = None  # a Settings field that overrides ``interval_s``
 
 
 # Jobs by name; filled by ``register`` in the modules that own them (see ``load_jobs``).
@@ -42,13 +44,15 @@ JOB_MODULES = ("data.maintenance", "data.demo", "data.intake.processing", "data.
                "data.channels.media", "data.channels.outbox", "data.channels.email")
 
 
-def register(name: str, every_s: int | None = None, demo_only: bool = False) -> Callable[[JobFunc], JobFunc]:
-    """Make ``fn(runtime, **kwargs)`` a job; with ``every_s`` it also runs on a schedule."""
+def register(name: str, every_s: int | None = None, demo_only: bool = False,
+             every_setting: str | None = None) -> Callable[[JobFunc], JobFunc]:
+    """Make ``fn(runtime, **kwargs)`` a job; with ``every_s`` it also runs on a schedule, every
+    ``settings.<every_setting>`` seconds when that is given."""
 
     def wrap(fn: JobFunc) -> JobFunc:
         JOBS[name] = fn
         if every_s is not None and all(s.name != name for s in SCHEDULE):
-            SCHEDULE.append(ScheduledJob(name, every_s, demo_only))
+            SCHEDULE.append(ScheduledJob(name, every_s, demo_only, every_setting))
         return fn
 
     return wrap
@@ -61,9 +65,14 @@ def load_jobs() -> None:
         importlib.import_module(module)
 
 
-def schedule_for(demo: bool) -> list[ScheduledJob]:
+def schedule_for(settings: Settings) -> list[ScheduledJob]:
+    """The scheduled jobs this deployment runs (demo jobs only in demo mode), at their set intervals."""
     load_jobs()
-    return [s for s in SCHEDULE if demo or not s.demo_only]
+    return [
+        replace(s, interval_s=int(getattr(settings, s.interval_setting))) if s.interval_setting else s
+        for s in SCHEDULE
+        if settings.demo or not s.demo_only
+    ]
 
 
 class JobRunner(Protocol):

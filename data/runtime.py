@@ -79,7 +79,7 @@ def build_runtime(settings: Settings, *, run_jobs_here: bool = False, migrate_db
     bus: EventBus = RedisBus(client, settings.redis_prefix) if client else LocalBus()
     runtime = Runtime(settings, engine, make_sessionmaker(engine), client, bus)
     if client is None:
-        schedule = schedule_for(settings.demo) if run_jobs_here else []
+        schedule = schedule_for(settings) if run_jobs_here else []
         runtime.jobs = InProcessJobs(runtime, schedule)
     else:
         runtime.jobs = RqJobs(client, f"{settings.redis_prefix}-jobs")

@@ -63,7 +63,7 @@ def main() -> int:
     assert runtime.redis is not None
     queue_name = f"{settings.redis_prefix}-jobs"
     cron = ThreadCron(connection=runtime.redis)
-    for job in schedule_for(settings.demo):
+    for job in schedule_for(settings):
         cron.register(rq_entry, queue_name=queue_name, args=(job.name, {}), interval=job.interval_s,
                       name=job.name)
     threading.Thread(target=_lead_cron, args=(runtime.redis, cron, settings.redis_prefix),

@@ -13,6 +13,7 @@ from data.jobs import bind_worker_runtime, schedule_for
 from data.maintenance import compute_report_kpis, flag_overdue
 from data.models import Alert, IndicatorValue, Report, ReportStatus, utcnow
 from data.runtime import Runtime, build_runtime, connect_redis
+from data.settings import load_settings
 from tests.dbfixtures import settings_for
 
 
@@ -94,9 +95,18 @@ def test_rq_worker_runs_queued_job(db_url: str, redis_url: str, redis_prefix: st
 
 
 def test_schedule_lists_demo_jobs_only_in_demo() -> None:
-    names = {job.name for job in schedule_for(demo=False)}
+    plain = load_settings(database_url="sqlite://", redis_url=None, demo=False)
+    names = {job.name for job in schedule_for(plain)}
     assert {"reports.flag_overdue", "kpi.compute_reports"} <= names
-    assert all(not job.demo_only for job in schedule_for(demo=False))
+    assert all(not job.demo_only for job in schedule_for(plain))
+    assert "demo.new_report" in {job.name for job in schedule_for(plain.model_copy(update={"demo": True}))}
+
+
+def test_a_schedule_interval_comes_from_its_setting() -> None:
+    settings = load_settings(database_url="sqlite://", redis_url=None, demo=False, imap_every_s=15)
+    intervals = {job.name: job.interval_s for job in schedule_for(settings)}
+    assert intervals["channels.read_mailbox"] == 15
+    assert intervals["outbox.send"] == 10  # no setting: the registered interval
 
 
 def test_local_bus_fans_out_and_bounds_queues() -> None:

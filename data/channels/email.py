@@ -189,7 +189,7 @@ def open_mailbox(settings: Settings) -> BaseMailBox:
     return box
 
 
-@register("channels.read_mailbox", every_s=60)
+@register("channels.read_mailbox", every_s=60, every_setting="imap_every_s")
 def read_mailbox(runtime: Runtime, limit: int = PER_PASS) -> int:
     """Turn unread mail into reports; returns how many new reports were made. Off without IOC_IMAP_HOST.
 
