@@ -293,8 +293,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "form.description": ("Nội dung phản ánh", "What is the problem?"),
     "form.chars": ("ký tự", "characters"),
     "form.media": ("Ảnh và video", "Photos and video"),
-    "form.media_hint": ("Tối đa {files} tệp: ảnh JPEG/PNG/WebP (≤ {photo} MB), video ngắn MP4/MOV/WebM (≤ {video} MB).",
-                        "Up to {files} files: JPEG/PNG/WebP photos (≤ {photo} MB), a short MP4/MOV/WebM video "
+    "form.media_hint": ("Tối đa {files} tệp: ảnh JPEG/PNG/WebP/HEIC (≤ {photo} MB), "
+                        "video ngắn MP4/MOV/WebM (≤ {video} MB).",
+                        "Up to {files} files: JPEG/PNG/WebP/HEIC photos (≤ {photo} MB), a short MP4/MOV/WebM video "
                         "(≤ {video} MB)."),
     "form.camera": ("Chụp ảnh", "Take a photo"),
     "form.name": ("Họ tên (không bắt buộc)", "Your name (optional)"),

@@ -92,7 +92,7 @@ SCHEMAS: dict[str, Any] = {
         "attribute[urgency]": {"type": "string", "enum": ["normal", "emergency"]}}},
     "PostMultipart": {"allOf": [_ref("PostForm"), {"type": "object", "properties": {
         "media": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"},
-                  "description": "photos (JPEG/PNG/WebP) and videos (MP4/MOV/WebM)"}}}]},
+                  "description": "photos (JPEG/PNG/WebP/HEIC) and videos (MP4/MOV/WebM)"}}}]},
 }  # fmt: skip
 
 

@@ -17,11 +17,14 @@ from pathlib import Path
 
 import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 from data.errors import InvalidInput
 
-# HEIC is not taken: Pillow cannot decode it (phones' browsers convert to JPEG on upload anyway).
-PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
+# iPhones shoot HEIC, and a photo mailed or sent over Open311 arrives as taken: pillow-heif lets Pillow
+# decode it; it is stored as JPEG like every photo, so every browser shows it.
+register_heif_opener()
+PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
 VIDEO_TYPES = {"video/mp4", "video/quicktime", "video/webm", "video/3gpp"}
 THUMBNAIL_PX = 320
 # Decoding a crafted "decompression bomb" could take gigabytes; no phone photo has more pixels.
@@ -81,7 +84,7 @@ def _reencode_photo(content: bytes, content_type: str, name: str) -> tuple[bytes
     out = io.BytesIO()
     if content_type == "image/png":
         clean.save(out, format="PNG", optimize=True)
-    else:  # JPEG and WebP are both stored as JPEG: every browser shows it
+    else:  # JPEG, WebP and HEIC are all stored as JPEG: every browser shows it
         clean.convert("RGB").save(out, format="JPEG", quality=88)
     thumb = clean.convert("RGB")
     thumb.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
@@ -119,7 +122,7 @@ def check_media(files: list[MediaFile], limits: Limits) -> list[CleanMedia]:
         else:
             what = f"loại {mime}" if mime else "không phải ảnh hay video"
             raise InvalidInput(
-                f"Tệp «{name}» {what}: chỉ nhận ảnh JPEG/PNG/WebP và video MP4/MOV/WebM."
+                f"Tệp «{name}» {what}: chỉ nhận ảnh JPEG/PNG/WebP/HEIC và video MP4/MOV/WebM."
             )
     return cleaned
 

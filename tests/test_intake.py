@@ -35,7 +35,7 @@ from data.models import (
 )
 from data.runtime import Runtime
 from data.settings import PROJECT_ROOT
-from data.uploads import MediaFile, path_for
+from data.uploads import Limits, MediaFile, check_media, path_for
 from tests.conftest import REDIS_URL
 from tests.dbfixtures import fresh_pg_database, open_runtime
 
@@ -121,6 +121,22 @@ def test_a_report_is_committed_with_clean_photos_and_its_first_event(rt: Runtime
     assert events[0].action == "created"
     messages = [m for m in drain(sub, timeout=2) if m.get("tracking_code")]
     assert messages and messages[0]["id"] == receipt.report_id
+
+
+def test_an_iphone_heic_photo_is_kept_as_jpeg_without_its_position() -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "SecretPhoneMaker"
+    exif[0x8825] = {1: "N", 2: (16.0, 28.0, 11.0), 3: "E", 4: (107.0, 34.0, 43.0)}
+    out = io.BytesIO()
+    Image.new("RGB", (96, 64), (20, 160, 40)).save(out, format="HEIF", exif=exif.tobytes())
+    with Image.open(io.BytesIO(out.getvalue())) as original:
+        assert 0x8825 in original.getexif()  # the phone's position is really in the file sent
+    [clean] = check_media([MediaFile("IMG_0042.HEIC", out.getvalue())], Limits.from_mb(5, 10, 50))
+    assert (clean.kind, clean.content_type) == ("photo", "image/jpeg")
+    with Image.open(io.BytesIO(clean.content)) as image:
+        assert image.format == "JPEG" and image.size == (96, 64) and not image.getexif()
+        assert abs(image.getpixel((48, 32))[1] - 160) < 12  # the picture itself survives
+    assert b"SecretPhoneMaker" not in clean.content and clean.thumbnail
 
 
 def _bad_cases() -> list[tuple[str, Submission, str]]:

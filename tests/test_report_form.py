@@ -252,7 +252,7 @@ def test_an_exe_renamed_jpg_is_refused_and_nothing_is_stored(live: Live) -> None
     answer = post(live, fields(live), files)
     assert answer.status_code == 400
     assert answer.json()["field"] == "media"
-    assert "virus.jpg" in answer.json()["error"] and "chỉ nhận ảnh JPEG/PNG/WebP" in answer.json()["error"]
+    assert "virus.jpg" in answer.json()["error"] and "chỉ nhận ảnh JPEG/PNG/WebP/HEIC" in answer.json()["error"]
     assert live.reports() == before_reports and live.files() == before_files
 
 
