@@ -1,0 +1,112 @@
+"""The map's report density (heatmap) on many generated reports: server time and bytes sent, per filter
+and zoom, against the naive approach of sending every matching report as a GeoJSON point.
+
+    .venv/bin/python bench/map_density.py --reports 1000000 --db both
+
+Target (issue 4): ≤ 100 ms server time and ≤ 300 KB sent when a filter changes. Prints figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from overview_queries import PG_ADMIN, fill, timed
+
+from data.models import Category, Report, utcnow
+from data.queries import ReportFilter, apply_filter
+from data.runtime import Runtime, build_runtime
+from data.settings import load_settings
+from layers.base import MapView, feature_collection, point_feature
+from layers.density import LAYER
+
+
+def naive_points(session: Any, filters: ReportFilter) -> dict[str, Any]:
+    """The baseline: every matching report with a place, as a GeoJSON point, for the browser to bin."""
+    query = apply_filter(select(Report.lat, Report.lon).where(Report.lat.is_not(None)), filters, utcnow())
+    return feature_collection([point_feature(lat, lon, {}) for lat, lon in session.execute(query)])
+
+
+def sent_kb(data: dict[str, Any]) -> float:
+    return len(json.dumps(data, separators=(",", ":")).encode()) / 1024
+
+
+def bench(runtime: Runtime, n: int, runs: int) -> None:
+    rate = fill(runtime, n)
+    print(f"  bulk insert: {rate:,.0f} reports/s (generation included)")
+    now = utcnow()
+    with runtime.session() as s:
+        category = s.scalar(select(Category.id).order_by(Category.id))
+        cases: dict[str, ReportFilter] = {
+            "30 days": ReportFilter(since=now - timedelta(days=30)),
+            "1 year": ReportFilter(since=now - timedelta(days=366)),
+            "1 year, one category": ReportFilter(since=now - timedelta(days=366), category_ids=(category,)),
+            "1 year, open only": ReportFilter(since=now - timedelta(days=366),
+                                              statuses=("received", "verified", "assigned", "in_progress")),
+        }
+        for label, filters in cases.items():
+            for zoom in (12, 14):
+                view = MapView(zoom=zoom)
+                load: Callable[[], Any] = lambda f=filters, v=view: LAYER.load(s, f, v)  # noqa: E731
+                median, p95 = timed(load, runs)
+                cells = load()
+                print(f"  {label:22} zoom {zoom}: {median:7.1f} ms median, p95 {p95:7.1f} ms, "
+                      f"{len(cells['features']):5,} cells, {sent_kb(cells):7.1f} KB")
+            started = time.perf_counter()
+            points = naive_points(s, filters)
+            naive_ms = (time.perf_counter() - started) * 1000
+            naive_kb = sent_kb(points)
+            print(f"  {label:22} naive: {naive_ms:7.0f} ms, {len(points['features']):,} points, {naive_kb:9,.0f} KB "
+                  f"({naive_ms / median:,.0f}× the time, {naive_kb / max(sent_kb(cells), 0.1):,.0f}× the bytes "
+                  "of zoom 14)")
+
+
+def run_on(url: str, n: int, runs: int) -> None:
+    settings = load_settings(database_url=url, redis_url=None, demo=True, demo_reports=0, demo_cameras=0,
+                             run_streams=False, run_workers=False)
+    runtime = build_runtime(settings)
+    try:
+        bench(runtime, n, runs)
+    finally:
+        runtime.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    if args.db in ("postgres", "both"):
+        name = f"ioc_bench_{int(time.time())}"
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            print(f"PostgreSQL, {args.reports:,} generated reports")
+            run_on(make_url(PG_ADMIN).set(database=name).render_as_string(False), args.reports, args.runs)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"SQLite, {args.reports:,} generated reports")
+            run_on(f"sqlite:///{tmp}/bench.sqlite3", args.reports, args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
