@@ -11,6 +11,7 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.answers import Answers, watch_report_writes
 from data.bus import EventBus, LocalBus, RedisBus
 from data.db import (
     check_connection,
@@ -33,6 +34,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     redis: redis.Redis | None
     bus: EventBus
+    answers: Answers
     jobs: JobRunner = field(init=False)
 
     @contextmanager
@@ -77,7 +79,9 @@ def build_runtime(settings: Settings, *, run_jobs_here: bool = False, migrate_db
         migrate(engine)
     client = connect_redis(settings.redis_url, redis_socket_timeout) if settings.redis_url else None
     bus: EventBus = RedisBus(client, settings.redis_prefix) if client else LocalBus()
-    runtime = Runtime(settings, engine, make_sessionmaker(engine), client, bus)
+    answers = Answers(client, settings.redis_prefix)
+    watch_report_writes(engine, answers)
+    runtime = Runtime(settings, engine, make_sessionmaker(engine), client, bus, answers)
     if client is None:
         schedule = schedule_for(settings) if run_jobs_here else []
         runtime.jobs = InProcessJobs(runtime, schedule)

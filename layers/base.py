@@ -25,6 +25,9 @@ class Layer(Protocol):
     name_vi: str
     name_en: str
     default_on: bool
+    # True when ``load`` counts reports only: its answer is cached until the next report write
+    # (data/answers.py). Live layers (cameras) and ones fed by other tables say False.
+    about_reports: bool
 
     def load(self, session: Session, filters: ReportFilter, view: MapView) -> Any: ...
 

@@ -42,6 +42,7 @@ def boundary_features(units: list[dict[str, Any]], open_counts: dict[int, int]) 
 
 class BoundariesLayer:
     key = "boundaries"
+    about_reports = True
     name_vi = "Ranh giới hành chính"
     name_en = "Administrative boundaries"
     default_on = True

@@ -65,6 +65,7 @@ def cells_geojson(size: float, cells: list[Cell]) -> dict[str, Any]:
 
 class DensityLayer:
     key = "density"
+    about_reports = True
     name_vi = "Mật độ phản ánh"
     name_en = "Report density"
     default_on = True

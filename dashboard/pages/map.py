@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import dash
@@ -14,6 +15,7 @@ from dash import html
 from dashboard.auth import runtime_of
 from dashboard.components import page_guard
 from dashboard.i18n import lang, t
+from data.answers import filter_key
 from data.models import utcnow
 from data.queries import ReportFilter
 from layers.base import MapView
@@ -31,11 +33,15 @@ def layout(**_: Any) -> Any:
     view = MapView(zoom=settings.map_zoom, lang=lang())
     filters = ReportFilter(since=utcnow() - timedelta(days=365))
     overlays, failed = [], []
+    answers = runtime_of().answers
     with runtime_of().session() as session:
         for layer in LAYERS:
             name = layer.name_en if view.lang == "en" else layer.name_vi
             try:  # one failing layer shows a badge; the rest of the map keeps working
-                content = layer.component(layer.load(session, filters, view), view)
+                data = (answers.get(f"layer:{layer.key}", [filter_key(filters), view.zoom, view.lang],
+                                    partial(layer.load, session, filters, view))
+                        if layer.about_reports else layer.load(session, filters, view))
+                content = layer.component(data, view)
             except Exception:
                 log.exception("map layer %s failed", layer.key)
                 session.rollback()
