@@ -417,6 +417,25 @@ class Alert(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class PressArticle(Base):
+    """An article of a watched press feed; ``matched`` holds the watch words it contains."""
+
+    __tablename__ = "press_articles"
+    __table_args__ = (UniqueConstraint("feed_url", "guid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_url: Mapped[str] = mapped_column(String(500))
+    guid: Mapped[str] = mapped_column(String(500))  # the entry's id, else its link
+    url: Mapped[str | None] = mapped_column(String(1000))
+    title: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(200))  # the feed's title
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    matched: Mapped[list[str] | None] = mapped_column(JSON)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+
+
 class User(Base):
     """A person who logs in. The public never does."""
 

@@ -145,6 +145,18 @@ class Settings(BaseSettings):
     streams_thumbnail_interval_s: float = Field(
         default=30.0, ge=1, le=3600, description="refresh the thumbnail of a camera being pulled this often"
     )
+    press_feeds: list[str] = Field(
+        default_factory=list,
+        description='RSS/Atom feeds of the local press to watch (JSON list of URLs); empty = off',
+    )
+    press_watch_words: list[str] = Field(
+        # Matched without accents, so each is a phrase that stays unambiguous without them ("bão"
+        # alone would match every "báo", "cháy" every "chạy").
+        default_factory=lambda: ["ngập", "sạt lở", "lũ lụt", "mưa bão", "hỏa hoạn", "cháy nhà", "tai nạn",
+                                 "ô nhiễm", "mất điện", "mất nước", "ùn tắc", "sụt lún", "bức xúc"],
+        description="an article whose title or summary holds one of these (accents ignored) raises an alert",
+    )
+    press_every_s: int = Field(default=600, ge=30, le=86400, description="how often the press feeds are read")
     streams_thumbnail_width: int = Field(default=320, ge=64, le=1920, description="thumbnail width in pixels")
     streams_mjpeg_fps: float = Field(default=5.0, gt=0, le=30, description="frame rate of the MJPEG fallback")
     streams_jpeg_quality: int = Field(default=80, ge=10, le=100, description="JPEG quality of snapshots and MJPEG")
