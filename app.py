@@ -15,6 +15,7 @@ from typing import Any
 import dash
 from flask import Flask, jsonify, send_from_directory
 from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import shell
 from dashboard.auth import init_auth
@@ -82,6 +83,11 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> Flask:
                          SESSION_COOKIE_HTTPONLY=True,
                          MAX_CONTENT_LENGTH=int(settings.intake_max_request_mb * 1024 * 1024))
     server.extensions["ioc"] = runtime
+    if settings.trusted_proxies:
+        # Behind nginx & co. the socket's address is the proxy's: take the client's from the headers
+        # the trusted hops set (rate limits and the audit log need the real one), never from more.
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                   x_proto=settings.trusted_proxies)
     init_auth(server)
     vendor = _bootstrap_static()
     server.add_url_rule("/vendor/<path:path>", "vendor",

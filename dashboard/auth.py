@@ -11,6 +11,7 @@ from flask import Flask, Response, current_app, jsonify, redirect, render_templa
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from dashboard.i18n import LANGS, lang, t
+from data import audit
 from data.models import Role, User
 from data.runtime import Runtime
 from data.users import PAGE_ROLES, SEES_REPORTER, authenticate
@@ -122,9 +123,19 @@ def login() -> Any:
         return _login_page(t("login.required") if required else "", level="info")
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
+    address = request.remote_addr
     with runtime_of().session() as session:
+        if audit.login_blocked(session, username, address):
+            # Not even checked: a guesser learns nothing until the window has passed.
+            audit.record(session, "login_blocked", username=username, source_ip=address)
+            minutes = int(audit.LOGIN_WINDOW.total_seconds() // 60)
+            return _login_page(t("login.blocked").format(minutes=minutes), status=429)
         user = authenticate(session, username, password)
         found = _session_user(user) if user is not None else None
+        if found is None:
+            audit.login_failed(session, username, address)
+        else:
+            audit.record(session, "login", user_id=int(found.id), username=username, source_ip=address)
     if found is None:
         return _login_page(t("login.failed"), status=401)
     login_user(found)
@@ -132,8 +143,19 @@ def login() -> Any:
 
 
 def logout() -> Any:
+    if current_user.is_authenticated:
+        audit_action("logout")
     logout_user()
     return redirect("/login")
+
+
+def audit_action(action: str, target: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    """Append what the signed-in user just did, from which address, to the audit log."""
+    user_id = int(current_user.id) if current_user.is_authenticated else None
+    username = current_user.username if current_user.is_authenticated else None
+    with runtime_of().session() as session:
+        audit.record(session, action, user_id=user_id, username=username, target=target,
+                     source_ip=request.remote_addr, detail=detail)
 
 
 def set_language(code: str) -> Any:

@@ -27,6 +27,9 @@ def page_guard(page: str) -> Any | None:
         return html.Div([dcc.Location(id="shell-redirect", href=f"/login?required=1&next=/{page}"),
                          dbc.Alert(t("login.required"), color="info")])
     if not current_user.may_open(page):
+        from dashboard.auth import audit_action  # auth builds on these components
+
+        audit_action("denied", target=f"page:/{page}")
         return dbc.Alert(t("login.forbidden"), color="warning", className="m-4")
     return None
 

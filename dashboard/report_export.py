@@ -19,6 +19,7 @@ from flask import Blueprint, Response, request, send_file, stream_with_context
 from flask_login import current_user
 from openpyxl import Workbook
 
+from dashboard.auth import audit_action
 from data.errors import InvalidInput
 from data.models import Role, utcnow
 from data.queries import ReportFilter, count_reports, export_rows
@@ -93,6 +94,7 @@ def make_report_export_blueprint(runtime: Runtime) -> Blueprint:
     @bp.get("/api/reports/export.csv")
     def export_csv() -> Response:
         f, sealed = _viewer_filter(runtime)
+        audit_action("export.csv", detail={"query": request.query_string.decode()[:500], "reporters": sealed})
         tz, labels, cols = runtime.settings.tz, _labels(), columns_for(sealed)
 
         def lines() -> Iterator[str]:
@@ -117,6 +119,7 @@ def make_report_export_blueprint(runtime: Runtime) -> Blueprint:
     @bp.get("/api/reports/export.xlsx")
     def export_xlsx() -> Response:
         f, sealed = _viewer_filter(runtime)
+        audit_action("export.xlsx", detail={"query": request.query_string.decode()[:500], "reporters": sealed})
         tz, labels, cols = runtime.settings.tz, _labels(), columns_for(sealed)
         with runtime.session() as session:
             total = count_reports(session, f)

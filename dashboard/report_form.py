@@ -22,6 +22,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from dashboard.auth import audit_action
 from dashboard.i18n import lang, t
 from data.errors import InvalidInput
 from data.intake.pipeline import Receipt, submit
@@ -221,7 +222,8 @@ def _limiter(runtime: Runtime) -> Limiter:
     return limiter
 
 
-def _rate_limited(runtime: Runtime, _limit: RequestLimit) -> Response:
+def _rate_limited(runtime: Runtime, limit: RequestLimit) -> Response:
+    audit_action("rate_limited", target="page:/phan-anh", detail={"limit": str(limit.limit)})
     error = FormError(t("form.rate_limited"), "form", 429, {})
     if _wants_json():
         response = jsonify(ok=False, error=error.message, field="form", status=429)

@@ -14,7 +14,7 @@ from dashboard.i18n import lang, t
 NAV = (("overview", "/", "nav.overview"), ("map", "/map", "nav.map"),
        ("cameras", "/cameras", "nav.cameras"), ("reports", "/reports", "nav.reports"),
        ("kpis", "/kpis", "nav.kpis"), ("hotline", "/hotline", "nav.hotline"),
-       ("imports", "/imports", "nav.imports"))
+       ("imports", "/imports", "nav.imports"), ("audit", "/audit", "nav.audit"))
 
 
 def layout() -> Any:

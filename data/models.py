@@ -436,6 +436,22 @@ class PressArticle(Base):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
 
 
+class AuditEntry(Base):
+    """One operator action or security event: who, when, from where, on what. Only ever appended."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str | None] = mapped_column(String(150))  # as typed, for failed logins too
+    action: Mapped[str] = mapped_column(String(40))  # login | login_failed | report.assign | export.csv | ...
+    target: Mapped[str | None] = mapped_column(String(200))  # report:123, import:4, page:/imports
+    source_ip: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
 class User(Base):
     """A person who logs in. The public never does."""
 

@@ -145,6 +145,10 @@ class Settings(BaseSettings):
     streams_thumbnail_interval_s: float = Field(
         default=30.0, ge=1, le=3600, description="refresh the thumbnail of a camera being pulled this often"
     )
+    trusted_proxies: int = Field(
+        default=0, ge=0, le=5,
+        description="reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0 = none)",
+    )
     press_feeds: list[str] = Field(
         default_factory=list,
         description='RSS/Atom feeds of the local press to watch (JSON list of URLs); empty = off',

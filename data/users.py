@@ -28,6 +28,7 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "kpis": frozenset(Role),
     "hotline": frozenset({Role.OPERATOR, Role.ADMIN}),
     "imports": frozenset({Role.OPERATOR, Role.ADMIN}),
+    "audit": frozenset({Role.ADMIN}),
 }
 # Roles that may read a reporter's name and phone (sealed from agencies and the public).
 SEES_REPORTER = frozenset({Role.OPERATOR, Role.ADMIN})

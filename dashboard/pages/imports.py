@@ -14,7 +14,7 @@ from dash.exceptions import PreventUpdate
 from flask_login import current_user
 from sqlalchemy import select
 
-from dashboard.auth import runtime_of
+from dashboard.auth import audit_action, runtime_of
 from dashboard.components import fmt_number, fmt_time, page_guard
 from dashboard.i18n import t
 from data.errors import IocError
@@ -162,6 +162,8 @@ def run(_dry: int | None, _run: int | None, file: dict[str, Any] | None, chosen:
                                  content=base64.b64decode(file["content"]), filename=file["name"])
     except (IocError, ValueError) as exc:
         return dbc.Alert(getattr(exc, "message", str(exc)), color="danger"), [], None, _history()
+    audit_action("import.dry_run" if dry else "import", target=f"import:{summary.run_id}",
+                 detail={"file": file["name"], "rows": summary.validation.rows_total, "imported": summary.imported})
     problems = summary.validation.problems.head(GRID_ROWS).to_dict("records")
     ok = dry and summary.validation.rows_kept > 0
     return _summary(summary), problems, _fingerprint(file, mapping) if ok else None, _history()

@@ -23,7 +23,7 @@ from dash.exceptions import PreventUpdate
 from flask_login import current_user
 from sqlalchemy import select
 
-from dashboard.auth import runtime_of
+from dashboard.auth import audit_action, runtime_of
 from dashboard.components import fmt_number, fmt_time, page_guard
 from dashboard.i18n import lang, t, t_enum
 from dashboard.report_export import XLSX_MAX_ROWS
@@ -632,6 +632,8 @@ def run_action(_submit: int | None, _direct: list[int | None], _merge: list[int 
     except IocError as exc:
         alert = dbc.Alert(exc.message, color="danger", dismissable=True, id="reports-action-error")
         return alert, dash.no_update, dash.no_update, dash.no_update, dash.no_update
+    audit_action(f"report.{action}", target=f"report:{report_id}",
+                 detail={"statuses": {str(k): v for k, v in statuses.items()}})
     done = t("rep.done").format(action=t(f"act.{action}"), status=t_enum("status", statuses.get(int(report_id))))
     alert = dbc.Alert(done, color="success", dismissable=True, duration=6000, id="reports-action-done")
     return alert, (version or 0) + 1, _grid_row(row) if row else None, HIDDEN, ""

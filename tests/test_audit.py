@@ -1,0 +1,94 @@
+"""The audit log and login protection over HTTP (Flask test client), on SQLite and PostgreSQL: logins,
+logouts and exports are recorded with the address; five failed logins lock the username and the
+address for a while, raise one security alert, and even the right password is refused meanwhile."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app import create_app
+from data import audit
+from data.models import Alert, AuditEntry, Role, utcnow
+from data.runtime import Runtime, build_runtime
+from data.users import create_user
+from tests.dbfixtures import settings_for
+
+PASSWORD = "mat-khau-thu-nghiem-1"
+
+
+@pytest.fixture
+def rt(db_url: str) -> Iterator[Runtime]:
+    runtime = build_runtime(settings_for(db_url))
+    with runtime.session() as s:
+        create_user(s, "vanhanh", PASSWORD, Role.OPERATOR)
+        create_user(s, "quantri", PASSWORD, Role.ADMIN)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def client(rt: Runtime) -> FlaskClient:
+    return create_app(rt.settings, rt).server.test_client()
+
+
+def _log(rt: Runtime) -> list[tuple[str, str | None, str | None, str | None]]:
+    with rt.session() as s:
+        return [(e.action, e.username, e.source_ip, e.target) for e in
+                s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def _login(client: FlaskClient, username: str, password: str = PASSWORD) -> int:
+    return client.post("/login", data={"username": username, "password": password}).status_code
+
+
+def test_logins_logouts_and_exports_are_recorded_with_the_address(rt: Runtime, client: FlaskClient) -> None:
+    assert _login(client, "vanhanh") == 302
+    assert client.get("/api/reports/export.csv?period=30d").status_code == 200
+    client.get("/logout")
+    assert _login(client, "vanhanh", "sai-mat-khau") == 401
+    assert _log(rt) == [("login", "vanhanh", "127.0.0.1", None), ("export.csv", "vanhanh", "127.0.0.1", None),
+                        ("logout", "vanhanh", "127.0.0.1", None), ("login_failed", "vanhanh", "127.0.0.1", None)]
+    with rt.session() as s:
+        export = s.scalar(select(AuditEntry).where(AuditEntry.action == "export.csv"))
+        assert export is not None  # an operator's export holds reporters' names and phones: said so
+        assert export.detail == {"query": "period=30d", "reporters": True}
+
+
+def test_five_failed_logins_lock_the_user_and_raise_one_alert(rt: Runtime, client: FlaskClient) -> None:
+    for _ in range(audit.LOGIN_FAILURES_MAX):
+        assert _login(client, "vanhanh", "doan-mo-mat-khau") == 401
+    blocked = client.post("/login", data={"username": "vanhanh", "password": PASSWORD})  # the right one
+    assert blocked.status_code == 429 and "tạm khoá 15 phút" in blocked.get_data(as_text=True)
+    assert _login(client, "quantri") == 429  # the same address is locked too
+    actions = [a for a, *_ in _log(rt)]
+    assert actions == ["login_failed"] * 5 + ["login_blocked"] * 2
+    with rt.session() as s:
+        alerts = s.scalars(select(Alert).where(Alert.kind == "security")).all()
+        assert len(alerts) == 1 and alerts[0].source_ref == "vanhanh" and "127.0.0.1" in alerts[0].title
+
+
+def test_the_lock_lifts_after_the_window(rt: Runtime) -> None:
+    long_ago = utcnow() - audit.LOGIN_WINDOW - timedelta(minutes=1)
+    with rt.session() as s:
+        for _ in range(audit.LOGIN_FAILURES_MAX):
+            audit.login_failed(s, "vanhanh", "10.0.0.9", now=long_ago)
+        assert audit.login_blocked(s, "vanhanh", "10.0.0.9", now=long_ago)
+        assert not audit.login_blocked(s, "vanhanh", "10.0.0.9")  # 16 minutes later
+        assert not audit.login_blocked(s, "quantri", "10.0.0.10", now=long_ago)  # someone else, elsewhere
+
+
+def test_behind_a_trusted_proxy_the_clients_address_is_logged_and_never_otherwise(db_url: str) -> None:
+    forged = {"X-Forwarded-For": "203.0.113.7"}
+    for hops, expected in ((0, "127.0.0.1"), (1, "203.0.113.7")):
+        runtime = build_runtime(settings_for(db_url, trusted_proxies=hops))
+        try:
+            client = create_app(runtime.settings, runtime).server.test_client()
+            client.post("/login", data={"username": "ai-do", "password": "x" * 12}, headers=forged)
+            assert [ip for _, _, ip, _ in _log(runtime)][-1] == expected
+        finally:
+            runtime.close()
