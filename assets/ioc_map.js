@@ -35,6 +35,18 @@ window.iocMap = {
     return L.circleMarker(latlng, {radius: 7, color: "#fff", weight: 2,
       fillColor: feature.properties.color, fillOpacity: 0.95});
   },
+  // An open alert: a marker that pulses (assets/ioc.css), red for critical, orange for warning.
+  alertPoint: function (feature, latlng) {
+    var severity = String(feature.properties.severity).replace(/[^a-z]/g, "");
+    return L.marker(latlng, {icon: L.divIcon({className: "ioc-alert-marker ioc-alert-" + severity,
+      iconSize: [18, 18]}), keyboard: false, zIndexOffset: 1000});
+  },
+  alertTooltip: function (feature, layer) {
+    var title = String(feature.properties.title).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+    layer.bindTooltip(title);
+  },
   poiPoint: function (feature, latlng) {
     return L.circleMarker(latlng, {radius: 5, color: feature.properties.color, weight: 1,
       fillColor: feature.properties.color, fillOpacity: 0.8});

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import func, select
 
 from data.db import make_engine, make_sessionmaker
-from data.models import Camera, Report
+from data.models import Alert, Camera, Report
 from data.queries import overview, public_summary
 from tests.browser import LiveApp, login, start_app, stop_app, watch
 from tests.conftest import REDIS_URL
@@ -73,9 +73,16 @@ def test_every_page_shows_database_data(live: LiveApp, browser: Browser) -> None
     page.click("#shell-nav-kpis")
     expect(page.locator("#kpis-body [data-kpi]").first).to_be_visible()
 
+    with make_sessionmaker(engine)() as session:  # an open critical alert in the city: it pulses on the map
+        session.add(Alert(kind="manual", severity="critical", title="Ngập sâu đường Lê Lợi", lat=16.4637,
+                          lon=107.5909))
+        session.add(Alert(kind="manual", severity="critical", title="Đã xử lý", lat=16.46, lon=107.59,
+                          status="closed"))
+        session.commit()
     page.click("#shell-nav-map")
     expect(page.locator("#map-map .leaflet-interactive").first).to_be_attached()
     assert page.locator("[id^=map-failed]").count() == 0
+    expect(page.locator("#map-map .ioc-alert-marker.ioc-alert-critical")).to_have_count(1)
 
     page.click("#shell-nav-cameras")
     expect(page.locator(".ioc-wall-cell").first).to_be_visible()
