@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from data import open311
+from data import open311, public_warnings
 from data.apikeys import ApiKeyCache
 from data.errors import IocError
 from data.intake.pipeline import submit
@@ -129,6 +130,21 @@ def _submission(form: dict[str, str], api_key_id: int) -> Submission:
     )  # fmt: skip
 
 
+_notices: dict[str, tuple[float, str]] = {}  # by database
+NOTICE_TTL_S = 30.0  # a warning shows in Open311 answers within 30 s; the POST hot path stays query-free
+
+
+def _warnings_notice(runtime: Runtime) -> str:
+    """The public warnings in force, appended to the service notice (views are counted on /public)."""
+    now, key = time.monotonic(), runtime.settings.database_url
+    at, text = _notices.get(key, (-NOTICE_TTL_S, ""))
+    if now - at >= NOTICE_TTL_S:
+        with runtime.session() as session:
+            text = "".join(f" Cảnh báo: {w.title}." for w in public_warnings.in_force(session))
+        _notices[key] = (now, text)
+    return text
+
+
 def make_open311_blueprint(runtime: Runtime) -> Blueprint:
     """Discovery, services, service definitions, requests (read and post) and tokens."""
     bp = Blueprint("open311", __name__)
@@ -203,7 +219,7 @@ def make_open311_blueprint(runtime: Runtime) -> Blueprint:
             return _error(403, "api_key: thiếu hoặc sai khoá API (xin khoá từ quản trị viên hệ thống).")
         receipt = submit(runtime, _submission(form, key_id))
         notice = (f"Đã tiếp nhận phản ánh, mã theo dõi {receipt.tracking_code}. "
-                  "Phản ánh hiện công khai sau khi được kiểm duyệt.")
+                  "Phản ánh hiện công khai sau khi được kiểm duyệt.") + _warnings_notice(runtime)
         return _answer("requests", open311.post_answer(receipt.tracking_code, notice, form.get("account_id")), fmt)
 
     @bp.get("/requests/<name>")

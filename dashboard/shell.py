@@ -14,7 +14,8 @@ from dashboard.i18n import lang, t
 NAV = (("overview", "/", "nav.overview"), ("map", "/map", "nav.map"),
        ("cameras", "/cameras", "nav.cameras"), ("reports", "/reports", "nav.reports"),
        ("kpis", "/kpis", "nav.kpis"), ("hotline", "/hotline", "nav.hotline"),
-       ("imports", "/imports", "nav.imports"), ("audit", "/audit", "nav.audit"))
+       ("imports", "/imports", "nav.imports"), ("warnings", "/warnings", "nav.warnings"),
+       ("audit", "/audit", "nav.audit"))
 
 
 def layout() -> Any:

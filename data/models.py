@@ -436,6 +436,23 @@ class PressArticle(Base):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
 
 
+class PublicWarning(Base):
+    """A warning the IOC publishes to citizens (flood, storm, outage): on the public page and in
+    Open311's service notice while it is in force; ``views`` counts how often it was shown."""
+
+    __tablename__ = "public_warnings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(16), default="warning")  # info | warning | critical
+    starts_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime)  # None: until an operator ends it
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    views: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class AuditEntry(Base):
     """One operator action or security event: who, when, from where, on what. Only ever appended."""
 

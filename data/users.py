@@ -29,6 +29,7 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "hotline": frozenset({Role.OPERATOR, Role.ADMIN}),
     "imports": frozenset({Role.OPERATOR, Role.ADMIN}),
     "audit": frozenset({Role.ADMIN}),
+    "warnings": frozenset({Role.OPERATOR, Role.ADMIN}),
 }
 # Roles that may read a reporter's name and phone (sealed from agencies and the public).
 SEES_REPORTER = frozenset({Role.OPERATOR, Role.ADMIN})

@@ -94,6 +94,18 @@ def start_app(tmp: Path, **env: str) -> LiveApp:
     pytest.fail(f"app.py did not answer in 120 s:\n{app.log()}", pytrace=False)
 
 
+def start_app_with_user(tmp: Path, username: str, password: str, role: str) -> LiveApp:
+    """``start_app`` on an empty SQLite database (no demo data) with one more user of ``role``."""
+    from data.users import create_user
+    from tests.dbfixtures import open_runtime
+
+    url = f"sqlite:///{tmp / 'live.sqlite3'}"
+    app = start_app(tmp, IOC_DATABASE_URL=url, IOC_DEMO="false")
+    with open_runtime(url) as runtime, runtime.session() as session:
+        create_user(session, username, password, role)
+    return app
+
+
 def stop_app(app: LiveApp) -> None:
     app.process.terminate()
     try:

@@ -10,9 +10,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from data.models import Role
-from data.users import create_user
-from tests.browser import ADMIN, LiveApp, login, start_app, stop_app, watch
-from tests.dbfixtures import open_runtime
+from tests.browser import ADMIN, LiveApp, login, start_app_with_user, stop_app, watch
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-don-vi-123"
@@ -20,11 +18,7 @@ PASSWORD = "mat-khau-don-vi-123"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    tmp = tmp_path_factory.mktemp("audit")
-    url = f"sqlite:///{tmp / 'live.sqlite3'}"
-    app = start_app(tmp, IOC_DATABASE_URL=url, IOC_DEMO="false")
-    with open_runtime(url) as runtime, runtime.session() as session:
-        create_user(session, "donvi", PASSWORD, Role.AGENCY)
+    app = start_app_with_user(tmp_path_factory.mktemp("audit"), "donvi", PASSWORD, Role.AGENCY)
     yield app
     stop_app(app)
 

@@ -19,10 +19,10 @@ from dash.exceptions import PreventUpdate
 from dashboard.auth import runtime_of
 from dashboard.components import fmt_number, fmt_time, report_table, stat_card
 from dashboard.i18n import t, t_enum
-from data import workflow
+from data import public_warnings, workflow
 from data.errors import IocError
 from data.league import LeagueRow, agency_records, league_table
-from data.models import utcnow
+from data.models import PublicWarning, utcnow
 from data.public import PublicReport, lookup, report_id_of
 from data.queries import public_summary, recent_reports
 from data.workflow import Actor
@@ -35,13 +35,28 @@ _league: dict[str, tuple[float, list[LeagueRow]]] = {}
 _league_lock = threading.Lock()
 
 
+WARNING_COLOURS = {"info": "info", "warning": "warning", "critical": "danger"}
+
+
+def _warning(warning: PublicWarning) -> Any:
+    return dbc.Alert([html.Div([html.B(warning.title),
+                                html.Span(f" · {fmt_time(warning.starts_at)}", className="small ms-1")]),
+                      html.Div(warning.body, className="mt-1") if warning.body else None],
+                     color=WARNING_COLOURS.get(warning.severity, "warning"), className="mb-2 ioc-public-warning",
+                     id=f"public-warning-{warning.id}")
+
+
 def layout(code: str = "", **_: Any) -> Any:
     runtime = runtime_of()
     with runtime.session() as session:
         summary = public_summary(session, since=utcnow() - timedelta(days=365))
         latest = recent_reports(session, limit=20, published_only=True)
         found = lookup(session, code) if code else None
+        warnings = public_warnings.in_force(session)
+        public_warnings.count_views(session, warnings)
+        shown = [_warning(w) for w in warnings]
     return html.Div([
+        html.Div(shown, id="public-warnings"),
         html.H1(t("pub.title"), className="h4"),
         dbc.Row([
             dbc.Col(stat_card(t("pub.received"), summary["received"], "public-received"), md=4),
