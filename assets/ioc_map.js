@@ -47,6 +47,20 @@ window.iocMap = {
     });
     layer.bindTooltip(title);
   },
+  // A sensor: its colour says the band (AQI) or the flood alarm level; its reading on hover.
+  sensorPoint: function (feature, latlng) {
+    return L.circleMarker(latlng, {radius: 9, color: "#212529", weight: 1.5,
+      fillColor: feature.properties.color, fillOpacity: 0.95});
+  },
+  sensorTooltip: function (feature, layer) {
+    var p = feature.properties;
+    var esc = function (s) {
+      return String(s).replace(/[&<>"']/g, function (c) {
+        return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+      });
+    };
+    layer.bindTooltip("<b>" + esc(p.name) + "</b><br>" + esc(p.value));
+  },
   poiPoint: function (feature, latlng) {
     return L.circleMarker(latlng, {radius: 5, color: feature.properties.color, weight: 1,
       fillColor: feature.properties.color, fillOpacity: 0.8});

@@ -1,4 +1,4 @@
-"""Points of interest (schools, health, wifi, markets, tourist sites) and sensors."""
+"""Points of interest (schools, health, wifi, markets, tourist sites)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ class PoisLayer:
 
     def load(self, session: Session, filters: ReportFilter, view: MapView) -> dict[str, Any]:
         rows = session.execute(select(MapFeature.id, MapFeature.kind, MapFeature.name, MapFeature.lat,
-                                      MapFeature.lon, MapFeature.layer)).all()
+                                      MapFeature.lon, MapFeature.layer)
+                               .where(MapFeature.layer != "sensor")).all()  # sensors: layers/sensors.py
         return feature_collection([
             point_feature(r.lat, r.lon, {"id": r.id, "name": r.name, "kind": r.kind, "layer": r.layer,
                                          "color": KIND_COLOURS.get(r.kind, "#343a40")})
