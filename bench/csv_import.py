@@ -4,7 +4,7 @@ Target (DESIGN.md): ≥ 20,000 rows/s into PostgreSQL. Generates a NYC-311-layou
 200,000 rows, realistic values, points in and around Huế) in a temp dir, imports it into a fresh
 PostgreSQL database (and a SQLite file), and compares with per-row ORM inserts on a 10k subset::
 
-    .venv/bin/python bench/csv_import.py [--rows 200000] [--admin-url postgresql+psycopg://root@127.0.0.1:5432/test]
+    .venv/bin/python bench/csv_import.py [--rows 200000]  (PostgreSQL: IOC_TEST_POSTGRES_URL, as the tests)
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ import argparse
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -31,6 +28,7 @@ from data.models import Report
 from data.report_import import context_of, import_reports, preset, read_table, validate
 from data.runtime import build_runtime
 from data.settings import PROJECT_ROOT, load_settings
+from tests.dbfixtures import fresh_pg_database
 
 COMPLAINTS = [("Street Condition", "Pothole"), ("Noise - Residential", "Loud Music/Party"),
               ("Illegal Parking", "Blocked Hydrant"), ("Blocked Driveway", "No Access"),
@@ -75,22 +73,6 @@ def generate(path: Path, rows: int, seed: int = 311) -> None:
         "Longitude": lon,
     })
     frame.to_csv(path, index=False)
-
-
-def fresh_database(admin_url: str) -> str:
-    name = f"ioc_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def measure(url: str, csv: Path, tmp: Path, label: str, baseline_rows: int) -> None:
@@ -156,7 +138,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--sqlite-rows", type=int, default=50_000)
-    parser.add_argument("--admin-url", default="postgresql+psycopg://root@127.0.0.1:5432/test")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -165,11 +146,8 @@ def main() -> None:
         generate(csv, args.rows)
         size_mb = csv.stat().st_size / 1e6
         print(f"generated {args.rows:,} rows ({size_mb:.0f} MB) in {time.perf_counter() - started:.1f} s")
-        url = fresh_database(args.admin_url)
-        try:
+        with fresh_pg_database() as url:
             measure(url, csv, tmp, "PostgreSQL", 10_000)
-        finally:
-            drop_database(args.admin_url, url)
         small = tmp / "nyc311_small.csv"
         generate(small, args.sqlite_rows, seed=312)
         measure(f"sqlite:///{tmp / 'bench.sqlite3'}", small, tmp, "SQLite", 10_000)

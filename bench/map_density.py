@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -23,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from overview_queries import PG_ADMIN, fill, timed
+from overview_queries import fill, on_each_database, timed
 
 from data.answers import Answers, filter_key
 from data.models import Category, Report, utcnow
@@ -106,22 +104,8 @@ def main() -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    if args.db in ("postgres", "both"):
-        name = f"ioc_bench_{int(time.time())}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            print(f"PostgreSQL, {args.reports:,} generated reports")
-            run_on(make_url(PG_ADMIN).set(database=name).render_as_string(False), args.reports, args.runs)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-    if args.db in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            print(f"SQLite, {args.reports:,} generated reports")
-            run_on(f"sqlite:///{tmp}/bench.sqlite3", args.reports, args.runs)
+    on_each_database(args.db, f"{args.reports:,} generated reports",
+                     lambda url: run_on(url, args.reports, args.runs))
     return 0
 
 

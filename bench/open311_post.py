@@ -30,8 +30,7 @@ from pathlib import Path
 import aiohttp
 import redis
 import requests
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,8 +41,8 @@ from data.apikeys import create_api_key  # noqa: E402
 from data.models import AdminUnit, Category, Report  # noqa: E402
 from data.runtime import build_runtime  # noqa: E402
 from data.settings import load_settings  # noqa: E402
+from tests.dbfixtures import fresh_pg_database  # noqa: E402
 
-PG_ADMIN = os.environ.get("IOC_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("IOC_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 WARD = {"type": "Polygon", "coordinates": [[[107.50, 16.38], [107.70, 16.38], [107.70, 16.55],
                                             [107.50, 16.55], [107.50, 16.38]]]}
@@ -71,20 +70,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@contextmanager
-def pg_database() -> Iterator[str]:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    name = f"ioc_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def seed(database_url: str) -> str:
@@ -208,7 +193,7 @@ def measure(label: str, url: str, database_url: str, key: str, opts: argparse.Na
 def bench_pg(opts: argparse.Namespace, tmp: Path) -> None:
     prefix = f"ioc-bench-{uuid.uuid4().hex[:8]}"
     with ExitStack() as stack:
-        database_url = stack.enter_context(pg_database())
+        database_url = stack.enter_context(fresh_pg_database())
         key = seed(database_url)
         port = free_port()
         env = {**os.environ, "IOC_DATABASE_URL": database_url, "IOC_REDIS_URL": REDIS_URL, "IOC_REDIS_PREFIX": prefix,

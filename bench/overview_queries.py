@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -31,8 +30,7 @@ from data.models import OPEN_STATUSES, Category, Report, utcnow
 from data.queries import counts_by, latest_kpis, overview, recent_reports
 from data.runtime import Runtime, build_runtime
 from data.settings import load_settings
-
-PG_ADMIN = "postgresql+psycopg://root@127.0.0.1:5432/test"
+from tests.dbfixtures import fresh_pg_database
 
 
 def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
@@ -116,28 +114,26 @@ def run_on(url: str, n: int, runs: int) -> None:
         runtime.close()
 
 
+def on_each_database(db: str, describe: str, run: Callable[[str], None]) -> None:
+    """``run(url)`` on a temporary SQLite file and/or a fresh PostgreSQL database (dropped after)."""
+    if db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"SQLite, {describe}")
+            run(f"sqlite:///{tmp}/bench.sqlite3")
+    if db in ("postgres", "both"):
+        with fresh_pg_database() as url:
+            print(f"PostgreSQL, {describe}")
+            run(url)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    if args.db in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            print(f"SQLite, {args.reports:,} generated reports")
-            run_on(f"sqlite:///{tmp}/bench.sqlite3", args.reports, args.runs)
-    if args.db in ("postgres", "both"):
-        name = f"ioc_bench_{int(time.time())}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            print(f"PostgreSQL, {args.reports:,} generated reports")
-            run_on(make_url(PG_ADMIN).set(database=name).render_as_string(False), args.reports, args.runs)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    on_each_database(args.db, f"{args.reports:,} generated reports",
+                     lambda url: run_on(url, args.reports, args.runs))
     return 0
 
 

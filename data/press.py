@@ -66,7 +66,7 @@ def _words(text: str) -> str:
 def matched_words(text: str, words: list[str]) -> list[str]:
     """The watch words ``text`` holds as whole words, accents and case ignored (pure)."""
     haystack = _words(text)
-    return [w for w in words if _words(w).strip() and _words(w) in haystack]
+    return [w for w in words if (needle := _words(w)).strip() and needle in haystack]
 
 
 def _time(value: struct_time | None) -> datetime | None:
