@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import itertools
 import json
 import logging
 import re
@@ -49,8 +48,7 @@ class Answers:
     def __init__(self, client: redis.Redis | None, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
-        self._local_generation = itertools.count(1)
-        self._generation = 0
+        self._generation = 0  # embedded only; with Redis the generation lives there
         self._local: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -67,7 +65,7 @@ class Answers:
         """Retire every cached answer (called after a commit that wrote reports)."""
         if self._redis is None:
             with self._lock:
-                self._generation = next(self._local_generation)
+                self._generation += 1
                 self._local.clear()
             return
         try:
