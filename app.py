@@ -120,6 +120,15 @@ def _mount_optional_blueprints(server: Flask, runtime: Runtime) -> None:
     from dashboard.open311 import make_open311_blueprint
 
     server.register_blueprint(make_open311_blueprint(runtime), url_prefix="/open311/v2")
+    from dashboard.live import make_live_blueprint
+    from dashboard.sensor_api import make_sensor_blueprint
+
+    server.register_blueprint(make_sensor_blueprint(runtime), url_prefix="/api/sensors")
+
+    server.register_blueprint(make_live_blueprint(runtime), url_prefix="/live")
+    from dashboard.vessel_api import make_vessel_blueprint
+
+    server.register_blueprint(make_vessel_blueprint(runtime), url_prefix="/api/vessels")
 
 
 class IocDash(dash.Dash):

@@ -1,19 +1,44 @@
 // Styling functions for dash-leaflet GeoJSON layers, referenced as {"variable": "iocMap.<name>"}.
 window.iocMap = {
   cellStyle: function (feature) {
-    return {fillColor: feature.properties.color, fillOpacity: 0.55, weight: 0};
+    // The class names let a test (or CSS) tell density cells and ward shapes from other paths.
+    return {fillColor: feature.properties.color, fillOpacity: 0.55, weight: 0, className: "ioc-map-cell"};
   },
   areaStyle: function (feature) {
-    return {fillColor: feature.properties.color, fillOpacity: 0.35, color: "#1f3b63", weight: 1.5};
+    return {fillColor: feature.properties.color, fillOpacity: 0.45, color: "#1f3b63", weight: 1.5,
+      className: "ioc-map-area"};
   },
   countTooltip: function (feature, layer) {
     layer.bindTooltip(String(feature.properties.count));
   },
+  // A ward's figures on hover; the one the map is shaded by in bold (layers/boundaries.py MEASURES).
   areaTooltip: function (feature, layer) {
     var p = feature.properties;
     var vi = (document.documentElement.lang || "vi") !== "en";
-    layer.bindTooltip("<b>" + p.name + "</b><br>" + (vi ? "Phản ánh đang xử lý: " : "Open reports: ") +
-      p.open + (p.population ? "<br>" + (vi ? "Trên 1.000 dân: " : "Per 1,000 residents: ") + p.per_1000 : ""));
+    var esc = function (s) {
+      return String(s).replace(/[&<>"']/g, function (c) {
+        return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+      });
+    };
+    var num = function (v, unit) {
+      return v === null || v === undefined ? "—" : (vi ? String(v).replace(".", ",") : String(v)) + (unit || "");
+    };
+    var rows = [
+      ["reports", vi ? "Phản ánh" : "Reports", num(p.reports)],
+      ["open", vi ? "Đang xử lý" : "Open", num(p.open)],
+      ["per_1000", vi ? "Trên 1.000 dân" : "Per 1,000 residents", num(p.per_1000)],
+      ["overdue_pct", vi ? "Quá hạn" : "Overdue", num(p.overdue_pct, " %")],
+      ["satisfaction", vi ? "Hài lòng" : "Satisfaction", num(p.satisfaction, " ★")]
+    ];
+    var html = "<b>" + esc(p.name) + "</b>";
+    rows.forEach(function (r) {
+      var line = r[1] + ": " + r[2];
+      html += "<br>" + (r[0] === p.shade ? "<b>" + line + "</b>" : line);
+    });
+    layer.bindTooltip(html, {sticky: true, className: "ioc-map-area-tooltip"});
+  },
+  areaHover: function () {
+    return {weight: 3, color: "#0b1f3a", fillOpacity: 0.55};
   },
   nameTooltip: function (feature, layer) {
     layer.bindTooltip(feature.properties.name);

@@ -190,19 +190,35 @@ def measure(label: str, url: str, database_url: str, key: str, opts: argparse.Na
           f"{'met' if committed / run.seconds >= 500 else 'MISSED'}", flush=True)
 
 
+def gunicorn_command(database_url: str, prefix: str, tmp: Path, workers: int,
+                     threads: int) -> tuple[list[str], dict[str, str], str]:
+    """gunicorn on PostgreSQL + Redis as production runs the web (no jobs, no gateway): argv, env and URL."""
+    port = free_port()
+    env = {**os.environ, "IOC_DATABASE_URL": database_url, "IOC_REDIS_URL": REDIS_URL, "IOC_REDIS_PREFIX": prefix,
+           "IOC_SECRET_KEY": "bench-secret-key-0123456789", "IOC_DEMO": "false", "IOC_RUN_STREAMS": "false",
+           "IOC_RUN_WORKERS": "false", "IOC_UPLOAD_DIR": str(tmp / "pg-uploads"), "IOC_LOG_LEVEL": "WARNING"}
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    args = [gunicorn, "-w", str(workers), "-k", "gthread", "--threads", str(threads),
+            "--keep-alive", "30", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:server"]
+    return args, env, f"http://127.0.0.1:{port}"
+
+
+def embedded_command(database_url: str, tmp: Path) -> tuple[list[str], dict[str, str], str]:
+    """``python app.py`` on SQLite as the embedded mode runs it (jobs in-process, no gateway): argv, env and URL."""
+    port = free_port()
+    env = {**os.environ, "IOC_DATABASE_URL": database_url, "IOC_PORT": str(port), "IOC_STREAMS_PORT": str(free_port()),
+           "IOC_SECRET_KEY": "bench-secret-key-0123456789", "IOC_DEMO": "false", "IOC_RUN_STREAMS": "false",
+           "IOC_UPLOAD_DIR": str(tmp / "sqlite-uploads"), "IOC_LOG_LEVEL": "WARNING"}
+    env.pop("IOC_REDIS_URL", None)
+    return [sys.executable, "app.py"], env, f"http://127.0.0.1:{port}"
+
+
 def bench_pg(opts: argparse.Namespace, tmp: Path) -> None:
     prefix = f"ioc-bench-{uuid.uuid4().hex[:8]}"
     with ExitStack() as stack:
         database_url = stack.enter_context(fresh_pg_database())
         key = seed(database_url)
-        port = free_port()
-        env = {**os.environ, "IOC_DATABASE_URL": database_url, "IOC_REDIS_URL": REDIS_URL, "IOC_REDIS_PREFIX": prefix,
-               "IOC_SECRET_KEY": "bench-secret-key-0123456789", "IOC_DEMO": "false", "IOC_RUN_STREAMS": "false",
-               "IOC_RUN_WORKERS": "false", "IOC_UPLOAD_DIR": str(tmp / "pg-uploads"), "IOC_LOG_LEVEL": "WARNING"}
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        args = [gunicorn, "-w", str(opts.workers), "-k", "gthread", "--threads", str(opts.threads),
-                "--keep-alive", "30", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:server"]
-        url = f"http://127.0.0.1:{port}"
+        args, env, url = gunicorn_command(database_url, prefix, tmp, opts.workers, opts.threads)
         web = stack.enter_context(serve(args, env, tmp / "gunicorn.log", url))
         client = redis.Redis.from_url(REDIS_URL)
         try:
@@ -223,13 +239,8 @@ def bench_pg(opts: argparse.Namespace, tmp: Path) -> None:
 def bench_sqlite(opts: argparse.Namespace, tmp: Path) -> None:
     database_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
     key = seed(database_url)
-    port = free_port()
-    env = {**os.environ, "IOC_DATABASE_URL": database_url, "IOC_PORT": str(port), "IOC_STREAMS_PORT": str(free_port()),
-           "IOC_SECRET_KEY": "bench-secret-key-0123456789", "IOC_DEMO": "false", "IOC_RUN_STREAMS": "false",
-           "IOC_UPLOAD_DIR": str(tmp / "sqlite-uploads"), "IOC_LOG_LEVEL": "WARNING"}
-    env.pop("IOC_REDIS_URL", None)
-    url = f"http://127.0.0.1:{port}"
-    with serve([sys.executable, "app.py"], env, tmp / "app.log", url) as app:
+    args, env, url = embedded_command(database_url, tmp)
+    with serve(args, env, tmp / "app.log", url) as app:
         measure("sqlite embedded (python app.py)", url, database_url, key, opts, app.pid)
 
 

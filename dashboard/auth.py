@@ -22,6 +22,8 @@ OPEN_PREFIXES = (
     "/login", "/logout", "/lang/", "/public", "/assets/", "/vendor/", "/_dash-layout",
     "/_dash-dependencies", "/_dash-component-suites/", "/_favicon", "/_reload-hash", "/open311/",
     "/tiles/", "/healthz", "/webhooks/", "/phan-anh", "/api/public/",
+    # Machines with an API key (checked by the view), not people with a session.
+    "/api/sensors/", "/api/vessels/positions",
     # Served by a view that checks, file by file, that the viewer may see it.
     "/media/",
 )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
+from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
-from dashboard.i18n import t, t_enum
-from data.kpi import KpiStatus
+from dashboard.i18n import lang, t, t_enum
+from data.kpi import Change, KpiStatus, freshness_text, order_by_theme
+from data.models import utcnow
 from data.queries import KpiCard
 
 STATUS_COLOUR = {
@@ -67,28 +71,79 @@ def stat_card(label: str, value: int | float | None, ident: str, colour: str = "
     )
 
 
-def kpi_card(card: KpiCard) -> Any:
-    """A KPI with value, unit, target and a status colour (grey when this period has no data)."""
-    from dashboard.i18n import lang
+def sparkline_svg(values: Sequence[float], colour: str = "#6c757d", width: int = 120, height: int = 32) -> str:
+    """A tiny line of ``values`` as an SVG data URI: dozens of cards cost no plotly figure each."""
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = width / (len(values) - 1)
+    points = " ".join(f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}"
+                      for i, v in enumerate(values))
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}"><polyline fill="none" stroke="{colour}" stroke-width="2" '
+           f'points="{points}"/></svg>')
+    return "data:image/svg+xml;utf8," + quote(svg)
 
-    name = card.name_en if lang() == "en" else card.name
-    body = [html.Div(name, className="ioc-kpi-name")]
+
+SPARK_COLOUR = {KpiStatus.GREEN: "#198754", KpiStatus.AMBER: "#fd7e14", KpiStatus.RED: "#dc3545",
+                KpiStatus.GREY: "#6c757d"}
+
+
+def change_badge(change: Change | None, label: str, ident: str) -> Any:
+    """▲/▼ with the change in %, green when it is good for the indicator (a fall, for ``down`` ones)."""
+    if change is None:
+        return html.Span(f"– {label}", className="ioc-kpi-change text-secondary", **{"data-change": ident})
+    arrow = "▲" if change.delta > 0 else "▼" if change.delta < 0 else "="
+    colour = "text-secondary" if change.better is None else "text-success" if change.better else "text-danger"
+    amount = f"{change.pct:+.1f}%".replace(".", "," if lang() == "vi" else ".") if change.pct is not None \
+        else fmt_number(change.delta, 1 if change.delta % 1 else 0)
+    return html.Span(f"{arrow} {amount} {label}", className=f"ioc-kpi-change {colour}",
+                     **{"data-change": ident, "data-better": str(change.better).lower()})
+
+
+def kpi_card(card: KpiCard, *, now: datetime | None = None, link: bool = True) -> Any:
+    """A KPI: value, unit, target, status colour, changes, sparkline, freshness; a link to its detail."""
+    name = card.spec.name_en if lang() == "en" else card.spec.name
+    body: list[Any] = [html.Div(name, className="ioc-kpi-name")]
     if card.value is None:
         body.append(html.Div(t("kpi.nodata"), className="ioc-kpi-nodata"))
     else:
         body.append(html.Div([html.Span(fmt_number(card.value, 1 if card.value % 1 else 0),
                                         className="ioc-kpi-value"),
-                              html.Span(f" {card.unit}", className="ioc-kpi-unit")]))
+                              html.Span(f" {card.spec.unit}", className="ioc-kpi-unit")]))
+    spark = sparkline_svg(card.spark, SPARK_COLOUR[card.status])
+    if spark:
+        body.append(html.Img(src=spark, className="ioc-kpi-spark", alt=""))
+    if card.value is not None:
+        body.append(html.Div([change_badge(card.vs_previous, t("kpi.vs_previous"), "previous"),
+                              change_badge(card.vs_last_year, t("kpi.vs_last_year"), "last_year")],
+                             className="ioc-kpi-changes"))
     footer = []
     if card.target is not None:
         footer.append(f"{t('kpi.target')}: {fmt_number(card.target, 1 if card.target % 1 else 0)}")
-    if card.period:
-        footer.append(f"{t('kpi.period')}: {card.period}")
+    if card.period or card.stale_period:
+        footer.append(f"{t('kpi.period') if card.period else t('kpi.last_period')}: {card.period or card.stale_period}")
     body.append(html.Div(" · ".join(footer), className="ioc-kpi-footer"))
-    return html.Div(
-        dbc.Card(dbc.CardBody(body), color=STATUS_COLOUR[card.status], outline=True,
-                 className=f"ioc-kpi ioc-kpi-{card.status} h-100"),
-        className="h-100", **{"data-kpi": card.code, "data-status": card.status.value})
+    if card.received_at is not None:
+        body.append(html.Div(freshness_text(card.received_at, now or utcnow(), lang()), className="ioc-kpi-fresh"))
+    inner = dbc.Card(dbc.CardBody(body), color=STATUS_COLOUR[card.status], outline=True,
+                     className=f"ioc-kpi ioc-kpi-{card.status} h-100")
+    tagged = html.Div(inner, className="h-100", **{"data-kpi": card.spec.code, "data-status": card.status.value})
+    if link:  # a plain link: the detail is a page of its own (/kpis/<code>), bookmarkable
+        return dcc.Link(tagged, href=f"/kpis/{card.spec.code}", className="h-100 d-block ioc-kpi-link",
+                        id=f"kpi-card-{card.spec.code}")
+    return tagged
+
+
+def kpi_sections(found: list[KpiCard], themes: list[str], now: datetime) -> list[Any]:
+    """A title and a row of cards per theme, in the configured order."""
+    sections: list[Any] = []
+    for theme, group in groupby(order_by_theme(found, themes), key=lambda c: c.spec.theme):
+        sections.append(html.Div(t(f"theme.{theme}"), className="ioc-section-title"))
+        sections.append(dbc.Row([dbc.Col(kpi_card(c, now=now), xs=12, sm=6, md=4, xl=3, className="mb-3")
+                                 for c in group], id=f"kpis-theme-{theme}"))
+    return sections
 
 
 def report_table(rows: list[dict[str, Any]], ident: str, with_result: bool = False) -> Any:

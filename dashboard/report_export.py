@@ -63,7 +63,8 @@ def cell(key: str, value: Any, tz: Any, labels: dict[str, dict[str, str]]) -> An
     return value
 
 
-def _labels() -> dict[str, dict[str, str]]:
+def value_labels() -> dict[str, dict[str, str]]:
+    """Vietnamese labels of the status, channel and urgency values, as an export shows them."""
     from dashboard.i18n import TEXTS
 
     out: dict[str, dict[str, str]] = {"status": {}, "channel": {}, "urgency": {"normal": "Bình thường",
@@ -95,7 +96,7 @@ def make_report_export_blueprint(runtime: Runtime) -> Blueprint:
     def export_csv() -> Response:
         f, sealed = _viewer_filter(runtime)
         audit_action("export.csv", detail={"query": request.query_string.decode()[:500], "reporters": sealed})
-        tz, labels, cols = runtime.settings.tz, _labels(), columns_for(sealed)
+        tz, labels, cols = runtime.settings.tz, value_labels(), columns_for(sealed)
 
         def lines() -> Iterator[str]:
             buffer = io.StringIO()
@@ -120,7 +121,7 @@ def make_report_export_blueprint(runtime: Runtime) -> Blueprint:
     def export_xlsx() -> Response:
         f, sealed = _viewer_filter(runtime)
         audit_action("export.xlsx", detail={"query": request.query_string.decode()[:500], "reporters": sealed})
-        tz, labels, cols = runtime.settings.tz, _labels(), columns_for(sealed)
+        tz, labels, cols = runtime.settings.tz, value_labels(), columns_for(sealed)
         with runtime.session() as session:
             total = count_reports(session, f)
             if total > XLSX_MAX_ROWS:

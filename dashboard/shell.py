@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import dash
@@ -12,7 +13,8 @@ from flask_login import current_user
 from dashboard.i18n import lang, t
 
 NAV = (("overview", "/", "nav.overview"), ("map", "/map", "nav.map"),
-       ("cameras", "/cameras", "nav.cameras"), ("reports", "/reports", "nav.reports"),
+       ("cameras", "/cameras", "nav.cameras"), ("alerts", "/alerts", "nav.alerts"),
+       ("reports", "/reports", "nav.reports"), ("environment", "/environment", "nav.environment"),
        ("kpis", "/kpis", "nav.kpis"), ("hotline", "/hotline", "nav.hotline"),
        ("imports", "/imports", "nav.imports"), ("warnings", "/warnings", "nav.warnings"),
        ("audit", "/audit", "nav.audit"))
@@ -30,6 +32,7 @@ def layout() -> Any:
     right = [dbc.NavItem(dbc.NavLink(t("nav.switch"), href=f"/lang/{other}", external_link=True,
                                      id="shell-lang"))]
     if current_user.is_authenticated:
+        right.insert(0, dbc.NavItem(live_indicator()))
         right += [
             dbc.NavItem(html.Span(f"{current_user.full_name} ({current_user.role})",
                                   className="navbar-text px-2", id="shell-user")),
@@ -46,8 +49,26 @@ def layout() -> Any:
         ], fluid=True),
         color="dark", dark=True, className="ioc-navbar", id="shell-navbar",
     )
+    live = []
+    if current_user.is_authenticated and current_user.may_open("alerts"):
+        live = [html.Div(id="live-ticker", className="ioc-ticker"), html.Div(id="live-popup")]
     return html.Div([
         dcc.Location(id="shell-url"),
+        dcc.Store(id="live-event"),  # the last pushed message (assets/ioc_live.js): pages listen to it
+        dcc.Store(id="live-tick"),  # ... or, to redraw heavy figures, to this: at most one tick per 2 s
+        dcc.Store(id="live-screen"),  # this tab's id: it tells its own actions' echoes from others'
         navbar,
+        *live,
         dbc.Container(dash.page_container, fluid=True, className="ioc-page py-3"),
     ], lang=lang(), id="shell-root")
+
+
+def live_indicator() -> Any:
+    """The feed's state, drawn by assets/ioc_live.js; its labels travel in data attributes."""
+    labels = {key: t(f"live.{key}") for key in ("on", "off", "connecting", "age", "ago", "sound", "ack", "open",
+                                                "later", "severe", "none", "new_report")}
+    return html.Span([
+        html.Span(t("live.connecting"), id="live-indicator", className="badge text-bg-secondary ioc-live",
+                  **{"data-labels": json.dumps(labels, ensure_ascii=False)}),
+        html.Button("🔕", id="live-sound", title=t("live.sound"), className="btn btn-sm btn-link ioc-live-sound"),
+    ], className="navbar-text px-2 d-flex align-items-center gap-1")

@@ -109,6 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="tạo khoá mới (chỉ hiện một lần)")
     create.add_argument("name", help="tên ứng dụng hoặc đối tác dùng khoá")
+    create.add_argument("--channel", default=Channel.OPEN311,
+                        choices=[c.value for c in Channel] + ["sensors", "vessels"],
+                        help="open311 (default); sensors: environment sensors' /api/sensors/readings; "
+                             "vessels: fishing-vessel positions, /api/vessels/positions")
     sub.add_parser("list", help="liệt kê các khoá (không hiện khoá)")
     revoke = sub.add_parser("revoke", help="thu hồi một khoá")
     revoke.add_argument("id", type=int)
@@ -128,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with runtime.session() as session:
             if args.command == "create":
-                row, key = create_api_key(session, args.name)
+                row, key = create_api_key(session, args.name, args.channel)
                 print(f"Khoá API số {row.id} cho «{row.name}» (chỉ hiện một lần, hãy lưu lại):\n{key}")
             elif args.command == "list":
                 for row in session.scalars(select(ApiKey).order_by(ApiKey.id)):

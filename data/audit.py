@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from data.models import Alert, AuditEntry, utcnow
+from data.alerts import raise_alert
+from data.models import AuditEntry, utcnow
 
 LOGIN_FAILURES_MAX = 5
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -48,9 +49,9 @@ def login_failed(session: Session, username: str, source_ip: str | None, now: da
     session.flush()
     if recent_failures(session, username, source_ip, now) != LOGIN_FAILURES_MAX:
         return False
-    session.add(Alert(kind="security", severity="warning", source="login", source_ref=username[:100],
-                      title=f"Đăng nhập sai {LOGIN_FAILURES_MAX} lần: «{username[:100]}» từ {source_ip or '?'}",
-                      message=f"Tạm khoá đăng nhập {int(LOGIN_WINDOW.total_seconds() // 60)} phút."))
+    raise_alert(session, kind="security", severity="warning", source="login", source_ref=username,
+                title=f"Đăng nhập sai {LOGIN_FAILURES_MAX} lần: «{username[:100]}» từ {source_ip or '?'}",
+                message=f"Tạm khoá đăng nhập {int(LOGIN_WINDOW.total_seconds() // 60)} phút.", now=now)
     return True
 
 

@@ -41,7 +41,9 @@ class ScheduledJob:
 JOBS: dict[str, JobFunc] = {}
 SCHEDULE: list[ScheduledJob] = []
 JOB_MODULES = ("data.maintenance", "data.demo", "data.intake.processing", "data.classify",
-               "data.channels.media", "data.channels.outbox", "data.channels.email", "data.press")
+               "data.channels.media", "data.channels.outbox", "data.channels.email", "data.press",
+               "data.indicator_feeds", "data.security_watch",
+               "data.sensors", "data.vessels", "data.demo.vessels")
 
 
 def register(name: str, every_s: int | None = None, demo_only: bool = False,

@@ -349,6 +349,22 @@ class MapFeature(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class SensorReading(Base):
+    """One measurement of an environment sensor (a MapFeature of layer "sensor"): the history behind its
+    latest value, which the feature's properties cache for the map."""
+
+    __tablename__ = "sensor_readings"
+    __table_args__ = (UniqueConstraint("feature_id", "metric", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feature_id: Mapped[int] = mapped_column(ForeignKey("map_features.id"))
+    metric: Mapped[str] = mapped_column(String(32))  # data.sensors.METRICS: aqi | pm25 | water_level_m
+    at: Mapped[datetime] = mapped_column(DateTime)  # when it was measured (UTC)
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(100))  # the feed, the API key's name, or "demo"
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Indicator(Base):
     """A KPI of the catalogue: what it measures and what counts as good."""
 
@@ -391,6 +407,8 @@ class IndicatorValue(Base):
     source: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A place outside the city's own units (another province, for comparison with GSO figures).
+    place: Mapped[str | None] = mapped_column(String(100))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -408,13 +426,32 @@ class Alert(Base):
     source_ref: Mapped[str | None] = mapped_column(String(100))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)  # data.alerts.STATUSES
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # What a camera saw when it raised the alert (motion): kept with the alert, not overwritten.
     snapshot_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AlertEvent(Base):
+    """One step of an alert's life (raised, acknowledged, a procedure step ticked, ...): append-only."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
+    action: Mapped[str] = mapped_column(String(16))  # data.alerts.ACTIONS
+    status: Mapped[str] = mapped_column(String(16))  # the alert's status after this step
+    step: Mapped[int | None] = mapped_column(Integer)  # the procedure step ticked or unticked
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class PressArticle(Base):
@@ -547,3 +584,45 @@ class ImportRun(Base):
     rows_imported: Mapped[int] = mapped_column(Integer, default=0)
     rows_skipped: Mapped[int] = mapped_column(Integer, default=0)
     problems: Mapped[list[Any] | None] = mapped_column(JSON)
+
+
+class Vessel(Base):
+    """A fishing vessel with a position transponder; caches its last position for fast maps.
+
+    The allowed fishing zones are ``map_features`` rows of layer ``fishing_zone`` (see data/vessels.py).
+    """
+
+    __tablename__ = "vessels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # registration, e.g. TTH-90123-TS
+    name: Mapped[str | None] = mapped_column(String(200))
+    # Sealed: only IOC operators and admins may read it (to call the owner); never on a public page.
+    owner_phone: Mapped[str | None] = mapped_column(String(32))
+    zone_code: Mapped[str | None] = mapped_column(String(64))  # its licensed zone; None: any fishing_zone
+    last_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    last_lat: Mapped[float | None] = mapped_column(Float)
+    last_lon: Mapped[float | None] = mapped_column(Float)
+    last_speed_kn: Mapped[float | None] = mapped_column(Float)
+    last_heading: Mapped[float | None] = mapped_column(Float)
+    last_in_zone: Mapped[bool | None] = mapped_column(Boolean)
+    # AIS navigational status of the last message; "moored" means in port (the silent check skips it).
+    nav_status: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class VesselPosition(Base):
+    """One position report of a vessel; (vessel, time) is unique, so a resent message is a no-op."""
+
+    __tablename__ = "vessel_positions"
+    __table_args__ = (UniqueConstraint("vessel_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vessel_id: Mapped[int] = mapped_column(ForeignKey("vessels.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    speed_kn: Mapped[float | None] = mapped_column(Float)
+    heading: Mapped[float | None] = mapped_column(Float)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -19,6 +19,7 @@ import feedparser
 import requests
 from sqlalchemy import select
 
+from data.alerts import published, raise_alert
 from data.channels.email import html_text
 from data.jobs import register
 from data.models import Alert, PressArticle, utcnow
@@ -109,6 +110,7 @@ def fetch(url: str) -> bytes:
 def read_feed(runtime: Runtime, url: str) -> FeedResult:
     """Store the feed's new articles and raise an alert for each one that mentions a watch word."""
     result = FeedResult(url)
+    raised: list[Alert] = []
     try:
         result.title, entries = parse_feed(fetch(url))
     except FeedError as exc:
@@ -128,18 +130,16 @@ def read_feed(runtime: Runtime, url: str) -> FeedResult:
                                    summary=entry.summary or None, source=result.title, published_at=entry.published_at,
                                    fetched_at=utcnow(), matched=words_found or None)
             if words_found:
-                alert = Alert(kind="press", severity="info", source=(result.title or url)[:100],
-                              title=f"Báo chí: {entry.title}"[:300],
-                              message=f"Từ khoá: {', '.join(words_found)}. {entry.url or ''}".strip())
-                session.add(alert)
-                session.flush()
+                alert = raise_alert(session, kind="press", severity="info", source=result.title or url,
+                                    source_ref=entry.guid, title=f"Báo chí: {entry.title}",
+                                    message=f"Từ khoá: {', '.join(words_found)}. {entry.url or ''}".strip())
                 article.alert_id = alert.id
-                alert.source_ref = entry.guid[:100]
+                raised.append(alert)
                 result.alerts += 1
             session.add(article)
             result.new += 1
-    if result.alerts:
-        runtime.bus.publish("alerts", {"kind": "press", "count": result.alerts})
+    for alert in raised:
+        published(runtime, alert, "raised")
     return result
 
 

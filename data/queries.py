@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select, union_all
+from sqlalchemy import func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from data.kpi import KpiStatus, kpi_status
+from data.kpi import KpiCard
+from data.kpi_board import board
 from data.models import (
     OPEN_STATUSES,
     AdminUnit,
@@ -21,8 +22,6 @@ from data.models import (
     CameraStatus,
     Category,
     Channel,
-    Indicator,
-    IndicatorValue,
     Report,
     ReportStatus,
     Role,
@@ -77,60 +76,11 @@ def overview(session: Session, now: datetime | None = None, tz: tzinfo = UTC) ->
     )
 
 
-@dataclass(frozen=True)
-class KpiCard:
-    code: str
-    name: str
-    name_en: str
-    theme: str
-    unit: str
-    period: str | None
-    value: float | None
-    target: float | None
-    status: KpiStatus
-    received_at: datetime | None
-
-
-def latest_kpis(session: Session, limit: int | None = None) -> list[KpiCard]:
-    """The newest current value of each city-level indicator, with its status colour."""
-    newest = (
-        select(IndicatorValue.indicator_id, func.max(IndicatorValue.period_start).label("start"))
-        .where(IndicatorValue.admin_unit_id.is_(None), IndicatorValue.agency_id.is_(None),
-               IndicatorValue.superseded.is_(False))
-        .group_by(IndicatorValue.indicator_id)
-        .subquery()
-    )
-    query = (
-        select(Indicator, IndicatorValue)
-        .outerjoin(newest, newest.c.indicator_id == Indicator.id)
-        .outerjoin(
-            IndicatorValue,
-            and_(
-                IndicatorValue.indicator_id == Indicator.id,
-                IndicatorValue.period_start == newest.c.start,
-                IndicatorValue.admin_unit_id.is_(None),
-                IndicatorValue.agency_id.is_(None),
-                IndicatorValue.superseded.is_(False),
-            ),
-        )
-        .order_by(Indicator.sort_order, Indicator.code)
-    )
-    if limit:
-        query = query.limit(limit)
-    cards = []
-    for ind, val in session.execute(query).all():
-        target = val.target if val is not None and val.target is not None else ind.target
-        value = val.value if val is not None else None
-        cards.append(
-            KpiCard(
-                code=ind.code, name=ind.name, name_en=ind.name_en, theme=ind.theme, unit=ind.unit,
-                period=val.period if val is not None else None, value=value, target=target,
-                status=kpi_status(value, direction=ind.direction, target=target,
-                                  amber=ind.amber_threshold, red=ind.red_threshold),
-                received_at=val.received_at if val is not None else None,
-            )
-        )
-    return cards
+def latest_kpis(session: Session, limit: int | None = None, today: date | None = None) -> list[KpiCard]:
+    """The current city-wide value of each indicator with its status (grey when none is current)."""
+    # The leaders' board, cut short: one arithmetic for the overview and /kpis.
+    cards = board(session, today or utcnow().date())
+    return cards[:limit] if limit else cards
 
 
 def counts_by(session: Session, column: Any, since: datetime | None = None) -> list[tuple[str, int]]:
@@ -464,10 +414,12 @@ def daily_trend(session: Session, f: ReportFilter, tz: tzinfo) -> list[tuple[dat
     return [(day, counts[0], counts[1]) for day, counts in sorted(days.items())]
 
 
-def export_rows(session: Session, f: ReportFilter, *, sealed: bool, chunk: int = 2000) -> Iterator[dict[str, Any]]:
+def export_rows(session: Session, f: ReportFilter, *, sealed: bool, chunk: int = 2000,
+                where: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
     """Every filtered report for an export, newest first, read ``chunk`` rows at a time.
 
     ``sealed`` adds the reporter's name, phone and e-mail: only for the roles that may see them.
+    ``where``: further conditions on reports (the map's drawn areas narrow it to their boxes).
     """
     columns = [
         Report.id, Report.tracking_code, Report.created_at, Report.channel, Category.name.label("category"),
@@ -483,7 +435,7 @@ def export_rows(session: Session, f: ReportFilter, *, sealed: bool, chunk: int =
         .outerjoin(Category, Category.id == Report.category_id)
         .outerjoin(Agency, Agency.id == Report.agency_id)
         .outerjoin(AdminUnit, AdminUnit.id == Report.admin_unit_id), f, now
-    ).order_by(Report.created_at.desc(), Report.id.desc())
+    ).where(*where).order_by(Report.created_at.desc(), Report.id.desc())
     # yield_per: a server-side cursor on PostgreSQL, so a million rows never sit in memory at once.
     for row in session.execute(query.execution_options(yield_per=chunk)).mappings():
         item = dict(row)

@@ -34,7 +34,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -339,15 +339,21 @@ def _join(parts: Sequence[pd.Series], sep: str, index: pd.Index) -> pd.Series:
     return per_unique(key, joined)
 
 
-class _Checks:
-    """Collects problems as whole columns of rows, and which rows are skipped."""
+class RowChecks:
+    """Collects problems as whole columns of rows, and which rows are skipped.
 
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.row = pd.Series(np.arange(len(frame)) + 2, index=frame.index)  # header is row 1
+    ``rows`` numbers the rows as the user sees them (default: file order, header = row 1); an adapter
+    that turns one source row into several passes the source's numbers. ``messages`` holds the texts.
+    """
+
+    def __init__(self, frame: pd.DataFrame, messages: Mapping[str, str] = MESSAGES,
+                 rows: pd.Series | None = None) -> None:
+        self.row = pd.Series(np.arange(len(frame)) + 2, index=frame.index) if rows is None else rows
         self.skip = pd.Series(False, index=frame.index)
         self.frames: list[pd.DataFrame] = []
+        self.messages = messages
 
-    def add(self, mask: pd.Series, column: str | None, values: pd.Series | str, reason: str, *,
+    def add(self, mask: pd.Series, column: pd.Series | str | None, values: pd.Series | str, reason: str, *,
             skip: bool, message_key: str | None = None) -> None:
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
@@ -356,9 +362,9 @@ class _Checks:
             self.skip |= mask
         value = values[mask].astype(str) if isinstance(values, pd.Series) else values
         self.frames.append(pd.DataFrame({
-            "row": self.row[mask], "column": column or "", "value": value,
-            "severity": "error" if skip else "warning", "reason": reason,
-            "message": MESSAGES[message_key or reason],
+            "row": self.row[mask], "column": column[mask] if isinstance(column, pd.Series) else column or "",
+            "value": value, "severity": "error" if skip else "warning", "reason": reason,
+            "message": self.messages[message_key or reason],
         }))
 
     def frame(self, header_problems: list[dict[str, Any]]) -> pd.DataFrame:
@@ -400,7 +406,7 @@ def validate(frame: pd.DataFrame, mapping: ColumnMapping, context: ImportContext
     missing = [c for c in mapping.columns() if c not in frame.columns]
     header = [{"row": 1, "column": c, "value": "", "severity": "warning", "reason": "column_missing",
                "message": MESSAGES["column_missing"]} for c in missing]
-    checks = _Checks(frame)
+    checks = RowChecks(frame)
     # Trimmed once, per distinct value; every check below reads these cells.
     frame = pd.DataFrame({c: per_unique(frame[c], lambda u: u.str.strip()) for c in mapping.columns()
                           if c in frame.columns}, index=frame.index)
@@ -440,7 +446,7 @@ def validate(frame: pd.DataFrame, mapping: ColumnMapping, context: ImportContext
     return ValidationResult(len(frame), kept, checks.frame(header), missing)
 
 
-def _external_ids(frame: pd.DataFrame, mapping: ColumnMapping, checks: _Checks) -> pd.Series:
+def _external_ids(frame: pd.DataFrame, mapping: ColumnMapping, checks: RowChecks) -> pd.Series:
     if mapping.external_id is None:
         # No id column: the row's content is its id, so the same row imported twice is still found.
         hashed = pd.util.hash_pandas_object(frame, index=False).map("{:016x}".format)
@@ -452,7 +458,7 @@ def _external_ids(frame: pd.DataFrame, mapping: ColumnMapping, checks: _Checks) 
 
 
 def _times(frame: pd.DataFrame, mapping: ColumnMapping,
-           checks: _Checks) -> tuple[pd.Series, pd.Series, pd.Series]:
+           checks: RowChecks) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(created, closed, resolved) as naive UTC; a blank or unreadable creation date skips the row."""
     if mapping.created_at is None:
         checks.add(pd.Series(True, index=frame.index), None, "", "date_missing", skip=True)
@@ -473,7 +479,7 @@ def _times(frame: pd.DataFrame, mapping: ColumnMapping,
     return created, closed, resolved.fillna(closed) if mapping.resolved_at else closed.copy()
 
 
-def _texts(frame: pd.DataFrame, mapping: ColumnMapping, checks: _Checks) -> tuple[pd.Series, pd.Series]:
+def _texts(frame: pd.DataFrame, mapping: ColumnMapping, checks: RowChecks) -> tuple[pd.Series, pd.Series]:
     title = _column(frame, mapping.title)
     long_title = lengths(title) > MAX_TITLE
     checks.add(long_title, mapping.title, title, "title_truncated", skip=False)
@@ -488,7 +494,7 @@ def _texts(frame: pd.DataFrame, mapping: ColumnMapping, checks: _Checks) -> tupl
     return title.where(title != "", None), description
 
 
-def _statuses(frame: pd.DataFrame, mapping: ColumnMapping, checks: _Checks) -> pd.Series:
+def _statuses(frame: pd.DataFrame, mapping: ColumnMapping, checks: RowChecks) -> pd.Series:
     raw = _column(frame, mapping.status)
     mapped = map_values(raw, {k: str(v) for k, v in mapping.status_map.items()})
     unknown = mapped.isna() & (raw != "")
@@ -499,7 +505,7 @@ def _statuses(frame: pd.DataFrame, mapping: ColumnMapping, checks: _Checks) -> p
 
 
 def _codes(frame: pd.DataFrame, column: str | None, table: Mapping[str, str], default: str | None,
-           known: Mapping[str, int] | None, checks: _Checks, what: str) -> tuple[pd.Series, pd.Series]:
+           known: Mapping[str, int] | None, checks: RowChecks, what: str) -> tuple[pd.Series, pd.Series]:
     """Source value → our code → our id: (codes, ids), None when unmapped or unknown (with a warning)."""
     raw = _column(frame, column)
     codes = map_values(raw, table)
@@ -517,7 +523,7 @@ def _codes(frame: pd.DataFrame, column: str | None, table: Mapping[str, str], de
 
 
 def _places(frame: pd.DataFrame, mapping: ColumnMapping, context: ImportContext,
-            checks: _Checks) -> tuple[pd.Series, pd.Series, pd.Series]:
+            checks: RowChecks) -> tuple[pd.Series, pd.Series, pd.Series]:
     raw_lat, raw_lon = _column(frame, mapping.lat), _column(frame, mapping.lon)
     lat = pd.to_numeric(raw_lat.where(raw_lat != ""), errors="coerce")
     lon = pd.to_numeric(raw_lon.where(raw_lon != ""), errors="coerce")
@@ -670,7 +676,7 @@ def import_reports(runtime: Runtime, path: Path | None, mapping: ColumnMapping, 
         result = validate(frame, mapping, context_of(runtime, session))
         run = ImportRun(kind="reports", filename=name, sha256=hashlib.sha256(raw).hexdigest(), dry_run=dry_run,
                         user_id=user_id, rows_total=result.rows_total, rows_skipped=result.rows_skipped,
-                        problems=_stored_problems(result.problems))
+                        problems=stored_problems(result.problems))
         session.add(run)
         session.flush()
         summary = ImportSummary(run.id, name, run.sha256, dry_run, result)
@@ -683,13 +689,14 @@ def import_reports(runtime: Runtime, path: Path | None, mapping: ColumnMapping, 
     with runtime.session() as session:
         session.execute(update(ImportRun).where(ImportRun.id == run.id).values(
             finished_at=utcnow(), rows_skipped=summary.skipped,
-            problems=_stored_problems(result.problems, summary.already_imported)))
+            problems=stored_problems(result.problems, summary.already_imported)))
     log.info("report import #%s %s: %s rows, %s imported, %s skipped", run.id, name, result.rows_total,
              summary.imported, summary.skipped)
     return summary
 
 
-def _stored_problems(problems: pd.DataFrame, already: int = 0) -> list[Any]:
+def stored_problems(problems: pd.DataFrame, already: int = 0) -> list[Any]:
+    """The problems as the ImportRun keeps them: the first ``PROBLEMS_KEPT``, then a line saying how many more."""
     kept = problems.head(PROBLEMS_KEPT).to_dict("records")
     if len(problems) > PROBLEMS_KEPT:
         kept.append({"row": None, "column": "", "value": "", "severity": "info", "reason": "truncated",
@@ -854,32 +861,50 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+class Reported(Protocol):
+    """What an import answers the CLI: a summary to print and the per-row problems."""
+
+    validation: ValidationResult
+
+    def text(self) -> str: ...
+
+
+def run_import_cli(work: Callable[[Runtime], Reported | None], report: Path | None) -> int:
+    """The import CLIs' common part: a runtime for ``work``, its summary printed, its problems written to
+    ``report``; a user's mistake is one line on stderr and exit status 1 (``work`` answering None: done)."""
     from data.runtime import build_runtime
     from data.settings import load_settings
 
-    args = _parser().parse_args(argv)
     try:
-        if args.mapping:
-            mapping = load_mapping(args.mapping)
-        elif args.preset:
-            mapping = preset(args.preset)
-        else:
-            print("Cần --preset hoặc --mapping.", file=sys.stderr)
-            return 2
         runtime = build_runtime(load_settings())
         try:
-            summary = import_reports(runtime, args.file, mapping, dry_run=args.dry_run)
+            summary = work(runtime)
         finally:
             runtime.close()
     except (InvalidInput, OSError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    if summary is None:
+        return 0
     print(summary.text())
-    if args.report:
-        args.report.write_bytes(summary.validation.problems_csv())
-        print(f"Báo cáo từng dòng: {args.report}")
+    if report:
+        report.write_bytes(summary.validation.problems_csv())
+        print(f"Báo cáo từng dòng: {report}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.mapping and not args.preset:
+        print("Cần --preset hoặc --mapping.", file=sys.stderr)
+        return 2
+    try:
+        mapping = load_mapping(args.mapping) if args.mapping else preset(args.preset)
+    except InvalidInput as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return run_import_cli(lambda runtime: import_reports(runtime, args.file, mapping, dry_run=args.dry_run),
+                          args.report)
 
 
 if __name__ == "__main__":

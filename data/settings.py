@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         description="XYZ tile URL of the base map (a city may run its own tile server)",
     )
     map_tile_attribution: str = Field(default="© OpenStreetMap contributors")
+    map_dark_tile_url: str = Field(
+        default="https://{s}.basemaps.cartocdn.com/dark_all/{z}/{x}/{y}.png",
+        description="XYZ tile URL of the dark base map offered for the video wall; /tiles/dark/{z}/{x}/{y}.png "
+        "is a built-in dark grid",
+    )
+    map_dark_tile_attribution: str = Field(default="© OpenStreetMap contributors © CARTO")
     map_center: tuple[float, float] = Field(default=(16.4637, 107.5909), description="lat, lon")
     map_zoom: int = Field(default=13, ge=1, le=19)
     default_language: Literal["vi", "en"] = "vi"
@@ -161,6 +167,52 @@ class Settings(BaseSettings):
         description="an article whose title or summary holds one of these (accents ignored) raises an alert",
     )
     press_every_s: int = Field(default=600, ge=30, le=86400, description="how often the press feeds are read")
+    sensor_feeds: list[str] = Field(
+        default_factory=list,
+        description="endpoints answering a JSON batch of environment sensor readings (JSON list of URLs); empty = off",
+    )
+    sensor_feeds_every_s: int = Field(default=300, ge=30, le=86400, description="how often the sensor feeds are read")
+    indicator_feeds: list[str] = Field(
+        default_factory=list,
+        description="endpoints answering KPI values in the import template, as CSV or JSON (JSON list of URLs); "
+                    "empty = off",
+    )
+    indicator_feeds_every_s: int = Field(
+        default=3600, ge=60, le=7 * 86400, description="how often the KPI feeds are pulled"
+    )
+    indicator_city_names: list[str] = Field(
+        default_factory=lambda: ["Thừa Thiên Huế", "Thành phố Huế", "Huế"],
+        description="names under which national statistics list the city's own figures (JSON list): "
+                    "imported as city-wide values, not as another province",
+    )
+    kpi_theme_order: list[str] = Field(
+        default_factory=lambda: ["economy", "budget", "public_services", "citizen_reports", "education",
+                                 "health", "tourism", "environment", "security", "population"],
+        description="order of the themes on the leaders' page /kpis (JSON list); themes not listed come last",
+    )
+    kpi_grace_periods: int = Field(
+        default=1, ge=0, le=12,
+        description="a KPI's value still counts as current this many periods after its period (figures come late)",
+    )
+    kpi_alert_on_amber: bool = Field(
+        default=False, description="raise a KPI alert when a value turns amber, not only when it turns red"
+    )
+    kpi_wall_refresh_s: int = Field(
+        default=300, ge=10, le=86400, description="how often /kpis?wall=1 (a wall screen) refreshes its cards"
+    )
+    vessel_feeds: list[str] = Field(
+        default_factory=list,
+        description="endpoints answering fishing-vessel positions as the ingest API's JSON (JSON list of URLs); "
+                    "empty = off",
+    )
+    vessel_feeds_every_s: int = Field(default=60, ge=10, le=86400, description="how often the vessel feeds are pulled")
+    vessel_silent_after_min: int = Field(
+        default=30, ge=1, le=7 * 24 * 60,
+        description="a vessel at sea (not moored) that has not reported for this many minutes raises a 'silent' alert",
+    )
+    vessel_silent_check_every_s: int = Field(
+        default=300, ge=30, le=86400, description="how often the vessels are checked for silence"
+    )
     streams_thumbnail_width: int = Field(default=320, ge=64, le=1920, description="thumbnail width in pixels")
     streams_mjpeg_fps: float = Field(default=5.0, gt=0, le=30, description="frame rate of the MJPEG fallback")
     streams_jpeg_quality: int = Field(default=80, ge=10, le=100, description="JPEG quality of snapshots and MJPEG")

@@ -30,6 +30,8 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "imports": frozenset({Role.OPERATOR, Role.ADMIN}),
     "audit": frozenset({Role.ADMIN}),
     "warnings": frozenset({Role.OPERATOR, Role.ADMIN}),
+    "alerts": frozenset({Role.OPERATOR, Role.LEADER, Role.ADMIN}),
+    "environment": frozenset(Role),
 }
 # Roles that may read a reporter's name and phone (sealed from agencies and the public).
 SEES_REPORTER = frozenset({Role.OPERATOR, Role.ADMIN})

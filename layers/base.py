@@ -12,10 +12,12 @@ from data.queries import ReportFilter
 
 @dataclass(frozen=True)
 class MapView:
-    """What a layer may need to know besides the filter: the zoom decides the density cell size."""
+    """What a layer may need to know besides the filter: the zoom decides the density cell size,
+    ``shade`` the figure the boundaries are coloured by (``layers.boundaries.MEASURES``)."""
 
     zoom: int = 13
     lang: str = "vi"
+    shade: str = "open"
 
 
 class Layer(Protocol):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
@@ -61,6 +62,41 @@ def cells_geojson(size: float, cells: list[Cell]) -> dict[str, Any]:
         features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
                          "properties": {"count": c.count, "color": colour_for(c.count, top)}})
     return feature_collection(features)
+
+
+# Playback: the density of each local day (or hour) in turn. Each step is only a narrower filter,
+# so its answer is cached like any other and replaying a period costs nothing the second time.
+STEP_UNITS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+MAX_STEPS = 120
+
+
+def _floor(local: datetime, unit: str) -> datetime:
+    start = local.replace(minute=0, second=0, microsecond=0)
+    return start.replace(hour=0) if unit == "day" else start
+
+
+def playback_windows(filters: ReportFilter, unit: str, now: datetime, tz: tzinfo) -> list[tuple[datetime, datetime]]:
+    """The last ``MAX_STEPS`` local days (or hours) of the filter's period, oldest first, as naive UTC
+    [start, end) pairs cut to the period (a period without a start gets ``MAX_STEPS`` of them)."""
+    step = STEP_UNITS[unit]
+    end = filters.until or now
+    first = _floor(end.replace(tzinfo=UTC).astimezone(tz), unit)
+    if first.astimezone(UTC).replace(tzinfo=None) >= end:  # the period ends exactly on a boundary
+        first -= step
+    windows = []
+    for k in range(MAX_STEPS):
+        local = first - k * step
+        start = local.astimezone(UTC).replace(tzinfo=None)
+        stop = (local + step).astimezone(UTC).replace(tzinfo=None)
+        if filters.since is not None and stop <= filters.since:
+            break
+        windows.append((max(start, filters.since) if filters.since else start, min(stop, end)))
+    return windows[::-1]
+
+
+def at_window(filters: ReportFilter, window: tuple[datetime, datetime]) -> ReportFilter:
+    """The filter narrowed to one playback step."""
+    return replace(filters, since=window[0], until=window[1])
 
 
 class DensityLayer:

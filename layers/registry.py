@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from layers import alerts, boundaries, cameras, density, pois, sensors
+from layers import alerts, boundaries, cameras, density, pois, sensors, vessels
 from layers.base import Layer
 
-LAYERS: tuple[Layer, ...] = (boundaries.LAYER, density.LAYER, pois.LAYER, sensors.LAYER, cameras.LAYER, alerts.LAYER)
+LAYERS: tuple[Layer, ...] = (boundaries.LAYER, density.LAYER, pois.LAYER, sensors.LAYER, cameras.LAYER, vessels.LAYER,
+                             alerts.LAYER)
 
 
 def by_key(key: str) -> Layer:

@@ -10,32 +10,11 @@ from sqlalchemy.orm import Session
 
 from data.models import MapFeature
 from data.queries import ReportFilter
+from data.sensors import alarm_level, aqi_band
 from layers.base import MapView, feature_collection, point_feature
 
-# VN_AQI (Decision 1459/QĐ-TCMT): upper bound, colour, Vietnamese and English label.
-AQI_BANDS = (
-    (50, "#00e400", "Tốt", "Good"),
-    (100, "#ffff00", "Trung bình", "Moderate"),
-    (150, "#ff7e00", "Kém", "Poor"),
-    (200, "#ff0000", "Xấu", "Bad"),
-    (300, "#8f3f97", "Rất xấu", "Very bad"),
-    (10_000, "#7e0023", "Nguy hại", "Hazardous"),
-)
 WATER_COLOURS = ("#0d6efd", "#ffc107", "#fd7e14", "#dc3545")  # below alarm I, then alarm I, II, III
 UNKNOWN = "#6c757d"
-
-
-def aqi_band(aqi: float) -> tuple[str, str, str]:
-    """Colour and labels (vi, en) of an AQI value."""
-    for top, colour, vi, en in AQI_BANDS:
-        if aqi <= top:
-            return colour, vi, en
-    raise AssertionError("the last band has no upper bound")
-
-
-def alarm_level(level_m: float, alarms: list[float]) -> int:
-    """0 below the first alarm level, else the highest alarm (1–3) the reading has reached."""
-    return sum(1 for alarm in sorted(alarms) if level_m >= alarm)
 
 
 def sensor_properties(kind: str, properties: dict[str, Any], lang: str) -> dict[str, Any]:

@@ -13,8 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from redis.typing import EncodableT, FieldT
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from data.models import CameraState, CameraStatus, utcnow
+from data.alerts import OPEN_STATUSES, published, raise_alert
+from data.models import Alert, Camera, CameraState, CameraStatus, utcnow
 from data.runtime import Runtime
 from streams.hub import Hub
 from streams.snapshot import PictureInput, encode_jpeg, picture_input
@@ -101,20 +104,46 @@ def thumbnail_of(material: PictureInput, width: int) -> bytes | None:
 def write_health(runtime: Runtime, healths: list[CameraHealth], thumbnails: dict[int, bytes]) -> None:
     """Upsert camera_status rows, publish each camera's health, and mirror it into Redis."""
     now = utcnow()
+    raised: list[Alert] = []
     with runtime.session() as session:
         for health in healths:
             row = session.get(CameraStatus, health.camera_id)
             if row is None:
                 row = CameraStatus(camera_id=health.camera_id)
                 session.add(row)
+            if went_offline(row.state, health.state):
+                alert = _offline_alert(session, health, now)
+                if alert is not None:
+                    raised.append(alert)
             _fill(row, health, now)
             thumbnail = thumbnails.get(health.camera_id)
             if thumbnail is not None:
                 row.thumbnail_jpeg, row.thumbnail_at = thumbnail, now
     for health in healths:
         runtime.bus.publish(TOPIC, {"event": "health", **health.message()})
+    for alert in raised:
+        published(runtime, alert, "raised")
     if runtime.redis is not None:
         _mirror_to_redis(runtime, healths)
+
+
+def went_offline(before: str | None, now: CameraState) -> bool:
+    """Only a camera that was seen working raises an alert when it stops (not one never reached)."""
+    return now == CameraState.OFFLINE and before in (CameraState.ONLINE, CameraState.STALE)
+
+
+def _offline_alert(session: Session, health: CameraHealth, now: datetime) -> Alert | None:
+    """One open alert per camera: a camera flapping on and off does not flood the wall."""
+    ref = str(health.camera_id)
+    if session.scalar(select(Alert.id).where(Alert.kind == "camera_offline", Alert.source_ref == ref,
+                                             Alert.status.in_(OPEN_STATUSES))) is not None:
+        return None
+    camera = session.get(Camera, health.camera_id)
+    if camera is None:
+        return None
+    return raise_alert(session, kind="camera_offline", severity="warning", source="camera", source_ref=ref,
+                       title=f"Camera mất tín hiệu: {camera.name}", message=health.error, lat=camera.lat,
+                       lon=camera.lon, now=now, is_demo=camera.is_demo)
 
 
 def _fill(row: CameraStatus, health: CameraHealth, now: datetime) -> None:

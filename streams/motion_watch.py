@@ -24,7 +24,8 @@ from datetime import UTC, datetime, tzinfo
 import av
 from av.video.codeccontext import VideoCodecContext
 
-from data.models import Alert, Camera, CameraStatus, utcnow
+from data.alerts import raise_alert
+from data.models import Camera, CameraStatus, utcnow
 from data.runtime import Runtime
 from streams.hub import CameraRef, Hub
 from streams.motion import MotionConfig, MotionDetector, MotionEvent
@@ -137,12 +138,11 @@ def write_motion_alert(runtime: Runtime, camera_id: int, event: MotionEvent, jpe
         camera = session.get(Camera, camera_id)
         if camera is None or not camera.enabled:
             return None
-        alert = Alert(
-            kind="motion", severity="info", title=f"Phát hiện chuyển động: {camera.name}"[:300],
+        alert = raise_alert(
+            session, kind="motion", severity="info", title=f"Phát hiện chuyển động: {camera.name}",
             message=motion_message(event, now, runtime.settings.tz), source="camera", source_ref=str(camera_id),
-            lat=camera.lat, lon=camera.lon, created_at=now, is_demo=camera.is_demo, snapshot_jpeg=jpeg,
+            lat=camera.lat, lon=camera.lon, now=now, is_demo=camera.is_demo, snapshot_jpeg=jpeg,
         )
-        session.add(alert)
         status = session.get(CameraStatus, camera_id)
         if status is None:
             status = CameraStatus(camera_id=camera_id)
@@ -150,7 +150,8 @@ def write_motion_alert(runtime: Runtime, camera_id: int, event: MotionEvent, jpe
         status.thumbnail_jpeg, status.thumbnail_at = jpeg, now
         session.flush()
         alert_id, message = alert.id, {
-            "kind": "motion", "id": alert.id, "camera_id": camera_id, "severity": alert.severity,
+            "kind": "motion", "id": alert.id, "action": "raised", "status": alert.status,
+            "camera_id": camera_id, "severity": alert.severity,
             "title": alert.title, "lat": camera.lat, "lon": camera.lon, "area": round(event.area, 3),
             "at": now.isoformat() + "Z",
         }

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -57,6 +58,17 @@ class LiveApp:
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def scalars(self, statement: Any) -> list[Any]:
+        """What a query answers on the app's database, read beside the app (its own engine, disposed)."""
+        from data.db import make_engine, make_sessionmaker
+
+        engine = make_engine(self.database_url)
+        try:
+            with make_sessionmaker(engine)() as session:
+                return list(session.scalars(statement))
+        finally:
+            engine.dispose()
 
 
 def start_app(tmp: Path, **env: str) -> LiveApp:

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import func, select
 
 from data.db import make_engine, make_sessionmaker
-from data.models import Alert, Camera, Report
+from data.models import Alert, Camera, MapFeature, Report
 from data.queries import overview, public_summary
 from tests.browser import LiveApp, login, start_app, stop_app, watch
 from tests.conftest import REDIS_URL
@@ -87,6 +87,17 @@ def test_every_page_shows_database_data(live: LiveApp, browser: Browser) -> None
     page.click("#shell-nav-cameras")
     expect(page.locator(".ioc-wall-cell").first).to_be_visible()
     expect(page.locator(".ioc-wall")).to_contain_text(first_camera or "")
+
+    page.click("#shell-nav-environment")  # the demo's week of readings, through the real intake
+    with make_sessionmaker(engine)() as session:
+        gauges = session.scalars(select(MapFeature).where(MapFeature.layer == "sensor")).all()
+        river = next(g for g in gauges if g.kind == "water")
+    expect(page.locator("#environment-latest tbody tr")).to_have_count(len(gauges))
+    # (the demo feed moves the values every minute: the format, not the figure)
+    expect(page.locator(f"#environment-value-{river.code}")).to_contain_text(re.compile(r"^\d+(\.\d+)? m – "))
+    page.goto(f"{live.url}/environment?sensor={river.code}")
+    expect(page.locator("#environment-chart .gtitle")).to_contain_text(river.name)
+    assert page.locator("#environment-chart .scatterlayer .point").count() >= 24
 
     page.click("#shell-nav-public")
     with make_sessionmaker(engine)() as session:

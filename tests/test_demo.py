@@ -326,7 +326,7 @@ def test_cameras_kpis_and_alerts(seeded: tuple[Runtime, dict]) -> None:
         assert city_total == 4000  # the same figures as kpi.compute_reports would write
         themes = set(s.scalars(select(Indicator.theme)))
         assert themes == {"economy", "budget", "public_services", "citizen_reports", "education", "health",
-                          "tourism", "environment", "security"}  # fmt: skip
+                          "tourism", "environment", "security", "population"}  # fmt: skip
         overdue = list(s.scalars(select(Alert).where(Alert.kind == "overdue_report")))
         for alert in overdue:
             report = s.scalar(select(Report).where(Report.tracking_code == alert.source_ref))

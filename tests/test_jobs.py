@@ -8,6 +8,7 @@ from datetime import timedelta
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
+from data.alerts import history
 from data.bus import LocalBus, RedisBus, drain
 from data.jobs import bind_worker_runtime, schedule_for
 from data.maintenance import compute_report_kpis, flag_overdue
@@ -39,7 +40,9 @@ def test_overdue_reports_raise_one_alert_each(runtime: Runtime) -> None:
     with runtime.session() as s:
         alerts = s.scalars(select(Alert)).all()
     assert [a.source_ref for a in alerts] == ["A-1"]
-    assert [m["count"] for m in drain(sub, 1.0)] == [1]
+    assert [(m["action"], m["id"]) for m in drain(sub, 1.0)] == [("raised", alerts[0].id)]
+    with runtime.session() as s:  # its history starts with the system raising it
+        assert [(e.action, e.user_id) for e in history(s, alerts[0].id)] == [("raised", None)]
 
 
 def test_report_kpis_computed_and_revised(runtime: Runtime) -> None:
@@ -49,16 +52,20 @@ def test_report_kpis_computed_and_revised(runtime: Runtime) -> None:
             _report("K-2", ReportStatus.CLOSED, 0.5, 5, resolved_after_h=4, rating=2),
             _report("K-3", ReportStatus.RECEIVED, 0.2, 5),
         ])
-    assert compute_report_kpis(runtime) == 5
-    compute_report_kpis(runtime)  # a second pass revises: the old values stay, marked superseded
+    assert compute_report_kpis(runtime) == 6
+    assert compute_report_kpis(runtime) == 0  # nothing changed: no revision is written
+    with runtime.session() as s:
+        s.add(_report("K-4", ReportStatus.RECEIVED, 0.1, 5))
+    assert compute_report_kpis(runtime) == 1  # a revision: the old value stays, marked superseded
     with runtime.session() as s:
         current = dict(s.execute(
             select(IndicatorValue.indicator_id, IndicatorValue.value)
             .where(IndicatorValue.superseded.is_(False))).all())
         superseded = s.scalar(select(func.count()).where(IndicatorValue.superseded.is_(True)))
     values = sorted(current.values())
-    assert values == sorted([3.0, 2.0, 100.0, 3.0, 50.0])  # received, resolved, on-time, median h, satisfied
-    assert superseded == 5
+    # received, resolved, on-time %, median hours, satisfied %, overdue
+    assert values == sorted([4.0, 2.0, 100.0, 3.0, 50.0, 0.0])
+    assert superseded == 1
 
 
 def test_in_process_scheduler_runs_jobs(tmp_path: object) -> None:

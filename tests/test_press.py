@@ -3,9 +3,7 @@ stored once, watch words matched without accents, alerts raised, broken feeds re
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +12,7 @@ from data.bus import drain
 from data.models import Alert, PressArticle
 from data.press import matched_words, read_feeds
 from tests.dbfixtures import open_runtime
+from tests.http_pages import Pages
 
 WORDS = ["ngập", "sạt lở", "mưa bão", "mất điện"]
 
@@ -44,40 +43,9 @@ RSS_ITEMS = [
 ]
 
 
-class Feeds:
-    """A real HTTP server on loopback whose pages the test can change between reads."""
-
-    def __init__(self) -> None:
-        self.pages: dict[str, tuple[str, bytes]] = {}
-        pages = self.pages
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                page = pages.get(self.path)
-                if page is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", page[0])
-                self.send_header("Content-Length", str(len(page[1])))
-                self.end_headers()
-                self.wfile.write(page[1])
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def feeds() -> Iterator[Feeds]:
-    served = Feeds()
+def feeds() -> Iterator[Pages]:
+    served = Pages()
     served.pages["/rss"] = ("application/rss+xml; charset=utf-8", _rss(RSS_ITEMS))
     served.pages["/atom"] = ("application/atom+xml", ATOM)
     served.pages["/not-a-feed"] = ("text/html", b"<html><body>Trang chu</body></html>")
@@ -93,7 +61,7 @@ def test_watch_words_match_whole_words_without_accents() -> None:
     assert matched_words("chạy bộ", ["cháy"]) == ["cháy"]  # the price of ignoring accents: choose phrases
 
 
-def test_feeds_are_stored_once_and_matching_articles_raise_alerts(db_url: str, feeds: Feeds) -> None:
+def test_feeds_are_stored_once_and_matching_articles_raise_alerts(db_url: str, feeds: Pages) -> None:
     urls = [f"{feeds.url}/rss", f"{feeds.url}/atom", f"{feeds.url}/missing", f"{feeds.url}/not-a-feed"]
     with open_runtime(db_url, press_feeds=urls, press_watch_words=WORDS) as runtime:
         alerts_feed = runtime.bus.subscribe("alerts")
@@ -102,7 +70,8 @@ def test_feeds_are_stored_once_and_matching_articles_raise_alerts(db_url: str, f
         assert (results["atom"].new, results["atom"].alerts) == (1, 1)  # written without accents
         assert results["missing"].error and "404" in results["missing"].error
         assert results["not-a-feed"].error and "RSS/Atom" in results["not-a-feed"].error
-        assert [m["kind"] for m in drain(alerts_feed, timeout=2)] == ["press", "press"]
+        announced = list(drain(alerts_feed, timeout=2))  # one message per alert, after the commit
+        assert [(m["kind"], m["action"], m["status"]) for m in announced] == [("press", "raised", "new")] * 3
 
         with runtime.session() as s:
             articles = {a.guid: a for a in s.scalars(select(PressArticle))}

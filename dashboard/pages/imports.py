@@ -7,18 +7,17 @@ import hashlib
 from typing import Any
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 from flask_login import current_user
-from sqlalchemy import select
 
+from dashboard import imports_kpi
 from dashboard.auth import audit_action, runtime_of
-from dashboard.components import fmt_number, fmt_time, page_guard
+from dashboard.components import page_guard
 from dashboard.i18n import t
+from dashboard.imports_common import allowed, figure_cards, history_table, run_controls
 from data.errors import IocError
-from data.models import ImportRun
 from data.report_import import (
     ColumnMapping,
     ImportSummary,
@@ -43,7 +42,8 @@ def layout(**_: Any) -> Any:
     refused = page_guard("imports")
     if refused is not None:
         return refused
-    return html.Div([
+    # Two tabs: reports (below) and KPI values (dashboard/imports_kpi.py).
+    reports = html.Div([
         html.H1(t("imp.title"), className="h4"),
         dcc.Store(id="imports-file"), dcc.Store(id="imports-checked"), dcc.Download(id="imports-download"),
         dbc.Row([
@@ -56,46 +56,23 @@ def layout(**_: Any) -> Any:
             dbc.Col(dbc.Input(id="imports-format", placeholder=t("imp.format")), md=3),
         ], className="g-2 mb-3"),
         html.Div(id="imports-mapping"),
-        dbc.ButtonGroup([
-            dbc.Button(t("imp.dry_run"), id="imports-dry-run", color="secondary"),
-            dbc.Button(t("imp.run"), id="imports-run", color="primary", disabled=True),
-            dbc.Button(t("imp.download"), id="imports-download-btn", color="link"),
-        ], className="my-3"),
-        dcc.Loading(html.Div(id="imports-summary")),
-        dag.AgGrid(id="imports-problems", rowData=[], style={"height": "40vh"},
-                   columnDefs=[{"field": "row", "headerName": t("imp.row"), "width": 90},
-                               {"field": "column", "headerName": t("imp.column"), "width": 180},
-                               {"field": "value", "headerName": t("imp.value"), "flex": 1},
-                               {"field": "severity", "headerName": t("imp.severity"), "width": 110},
-                               {"field": "message", "headerName": t("imp.message"), "flex": 2}],
-                   defaultColDef={"sortable": True, "filter": True, "resizable": True}),
+        *run_controls("imports"),
         html.H2(t("imp.history"), className="h5 mt-4"),
         html.Div(_history(), id="imports-history"),
     ])
+    return dbc.Tabs([dbc.Tab(reports, label=t("imp.tab.reports"), tab_id="reports"),
+                     dbc.Tab(imports_kpi.tab(), label=t("imp.tab.kpis"), tab_id="kpis")],
+                    id="imports-tabs", active_tab="reports", className="mb-3")
 
 
 def _history() -> Any:
-    with runtime_of().session() as session:
-        runs = session.scalars(select(ImportRun).where(ImportRun.kind == "reports")
-                               .order_by(ImportRun.id.desc()).limit(20)).all()
-        rows = [html.Tr([html.Td(r.id), html.Td(fmt_time(r.started_at)), html.Td(r.filename),
-                         html.Td(t("imp.dry_run") if r.dry_run else t("imp.run")),
-                         html.Td(fmt_number(r.rows_total)), html.Td(fmt_number(r.rows_imported)),
-                         html.Td(fmt_number(r.rows_skipped))]) for r in runs]
-    head = html.Thead(html.Tr([html.Th(h) for h in ("#", t("col.time"), t("imp.file"), "", t("imp.rows_total"),
-                                                     t("imp.imported"), t("imp.rows_skipped"))]))
-    return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, id="imports-history-table")
-
-
-def _allowed() -> None:
-    if not (current_user.is_authenticated and current_user.may_open("imports")):
-        raise PreventUpdate
+    return history_table("reports", "imports-history-table", "imp.imported")
 
 
 @callback(Output("imports-file", "data"), Output("imports-file-name", "children"),
           Input("imports-upload", "contents"), State("imports-upload", "filename"), prevent_initial_call=True)
 def uploaded(contents: str | None, filename: str | None) -> Any:
-    _allowed()
+    allowed()
     if not contents:
         raise PreventUpdate
     raw = base64.b64decode(contents.split(",", 1)[1])
@@ -110,7 +87,7 @@ def uploaded(contents: str | None, filename: str | None) -> Any:
 @callback(Output("imports-mapping", "children"), Output("imports-format", "value"),
           Input("imports-file", "data"), Input("imports-preset", "value"), prevent_initial_call=True)
 def mapping_table(file: dict[str, Any] | None, chosen: str | None) -> Any:
-    _allowed()
+    allowed()
     if not file:
         raise PreventUpdate
     base: dict[str, Any] = preset(chosen).model_dump() if chosen else {}
@@ -150,7 +127,7 @@ def _fingerprint(file: dict[str, Any], mapping: ColumnMapping) -> str:
           State("imports-checked", "data"), prevent_initial_call=True)
 def run(_dry: int | None, _run: int | None, file: dict[str, Any] | None, chosen: str | None,
         fields: list[Any], fmt: str | None, checked: str | None) -> Any:
-    _allowed()
+    allowed()
     if not file or not fields:
         raise PreventUpdate
     dry = dash.ctx.triggered_id == "imports-dry-run"
@@ -175,13 +152,10 @@ def _summary(summary: ImportSummary) -> Any:
                ("imp.rows_skipped", summary.skipped), ("imp.warnings", v.warnings)]
     if not summary.dry_run:
         figures.append(("imp.imported", summary.imported))
-    cards = [dbc.Col(dbc.Card(dbc.CardBody([html.Div(t(key), className="small text-secondary"),
-                                            html.Div(fmt_number(n), className="h4 m-0",
-                                                     id=f"imports-count-{key.split('.')[1]}")])), md=2)
-             for key, n in figures]
+    cards = figure_cards([(key, f"imports-count-{key.split('.')[1]}", n) for key, n in figures])
     reasons = html.Ul([html.Li(f"{count} × {key.split(':', 1)[1]}") for key, count in v.counts().items()],
                       className="small mt-2")
-    return html.Div([dbc.Row(cards, className="g-2"), reasons])
+    return html.Div([cards, reasons])
 
 
 @callback(Output("imports-run", "disabled"), Input("imports-checked", "data"), Input("imports-file", "data"),
@@ -203,7 +177,7 @@ def import_allowed(checked: str | None, file: dict[str, Any] | None, chosen: str
           prevent_initial_call=True)
 def download(_n: int | None, file: dict[str, Any] | None, chosen: str | None, fields: list[Any],
              fmt: str | None) -> Any:
-    _allowed()
+    allowed()
     if not file or not fields:
         raise PreventUpdate
     frame = read_table(base64.b64decode(file["content"]), file["name"])

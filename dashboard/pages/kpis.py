@@ -1,36 +1,49 @@
-"""Chỉ số: every KPI of the catalogue as a card, grouped by theme, coloured by status."""
+"""Chỉ số: the leaders' page. Every KPI as a card (value, target, status, changes, sparkline,
+freshness), grouped by theme in the configured order; ``?wall=1`` for a wall screen (large type,
+no menu, refreshes itself). A card opens its detail, /kpis/<code>."""
 
 from __future__ import annotations
 
-from itertools import groupby
+from datetime import datetime
 from typing import Any
 
 import dash
-import dash_bootstrap_components as dbc
-from dash import html
+from dash import Input, Output, callback, dcc, html
 
 from dashboard.auth import runtime_of
-from dashboard.components import kpi_card, page_guard
+from dashboard.components import kpi_sections, page_guard
 from dashboard.i18n import t
-from data.queries import latest_kpis
+from data.kpi_board import board
+from data.models import utcnow
 
 dash.register_page(__name__, path="/kpis", name="kpis", title="IOC – Chỉ số")
 
-THEME_ORDER = ("citizen_reports", "economy", "budget", "public_services", "education", "health",
-               "tourism", "environment", "security")
+
+def cards() -> list[Any]:
+    """The theme sections, built from two queries (the catalogue and every card's values)."""
+    runtime = runtime_of()
+    settings = runtime.settings
+    with runtime.session() as session:
+        found = board(session, datetime.now(settings.tz).date(), settings.kpi_grace_periods)
+    return kpi_sections(found, settings.kpi_theme_order, utcnow())
 
 
-def layout(**_: Any) -> Any:
+def layout(wall: str = "", **_: Any) -> Any:
     refused = page_guard("kpis")
     if refused is not None:
         return refused
-    with runtime_of().session() as session:
-        cards = latest_kpis(session)
-    order = {theme: i for i, theme in enumerate(THEME_ORDER)}
-    cards.sort(key=lambda c: (order.get(c.theme, len(order)), c.code))
-    sections: list[Any] = [html.H1(t("kpi.title"), className="h4")]
-    for theme, group in groupby(cards, key=lambda c: c.theme):
-        sections.append(html.Div(t(f"theme.{theme}"), className="ioc-section-title"))
-        sections.append(dbc.Row([dbc.Col(kpi_card(c), xs=6, md=4, xl=3, className="mb-3")
-                                 for c in group], id=f"kpis-theme-{theme}"))
-    return html.Div(sections, id="kpis-body")
+    on_wall = wall == "1"
+    head = html.Div([
+        html.H1(t("kpi.title"), className="h4 d-inline me-3"),
+        dcc.Link(t("kpi.wall"), href="/kpis?wall=1", className="small", id="kpis-wall-link") if not on_wall else None,
+    ])
+    refresh = dcc.Interval(id="kpis-refresh", interval=runtime_of().settings.kpi_wall_refresh_s * 1000,
+                           disabled=not on_wall)
+    return html.Div([head, refresh, html.Div(cards(), id="kpis-cards")], id="kpis-body",
+                    className="ioc-kpi-wall" if on_wall else "")
+
+
+@callback(Output("kpis-cards", "children"), Input("kpis-refresh", "n_intervals"), prevent_initial_call=True)
+def refresh_wall(_: int) -> list[Any]:
+    """A wall screen stays up for days: its cards are rebuilt now and then, the page is not reloaded."""
+    return cards()

@@ -1,4 +1,4 @@
-"""Tổng quan: the headline counts, latest KPIs and newest reports, refreshed every 30 s."""
+"""Tổng quan: the headline counts, latest KPIs and newest reports, redrawn when the live feed says so."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, callback, clientside_callback, dcc, html
 
 from dashboard.auth import runtime_of
 from dashboard.components import fmt_time, kpi_card, page_guard, report_table, stat_card
@@ -24,14 +24,25 @@ def layout(**_: Any) -> Any:
     if refused is not None:
         return refused
     return html.Div([
-        dcc.Interval(id="overview-tick", interval=30_000),
+        dcc.Interval(id="overview-tick", interval=120_000),  # a backstop: the live feed drives the refresh
+        dcc.Store(id="overview-live"),
         html.Div(id="overview-body", children=_body()),
     ])
 
 
+# Only news of reports or alerts redraws the page; sifted in the browser, so other news costs no request.
+clientside_callback(
+    """function (tick) {
+        var topics = (tick && tick.topics) || [];
+        if (topics.indexOf("reports") < 0 && topics.indexOf("alerts") < 0) { return window.dash_clientside.no_update; }
+        return tick.at;
+    }""",
+    Output("overview-live", "data"), Input("live-tick", "data"), prevent_initial_call=True)
+
+
 @callback(Output("overview-body", "children"), Input("overview-tick", "n_intervals"),
-          prevent_initial_call=True)
-def refresh(_: int | None) -> Any:
+          Input("overview-live", "data"), prevent_initial_call=True)
+def refresh(_: int | None, _live: int | None) -> Any:
     return _body()
 
 

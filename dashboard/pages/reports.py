@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 import dash
 import dash_ag_grid as dag
@@ -21,17 +21,17 @@ import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 from flask_login import current_user
-from sqlalchemy import select
 
 from dashboard.auth import audit_action, runtime_of
 from dashboard.components import fmt_number, fmt_time, page_guard
+from dashboard.filter_bar import filter_bar, filter_inputs, filter_menus
 from dashboard.i18n import lang, t, t_enum
 from dashboard.report_export import XLSX_MAX_ROWS
 from data.errors import IocError
-from data.models import AdminUnit, Channel, ReportStatus, Role, utcnow
+from data.filter_url import FilterChoice
+from data.models import utcnow
 from data.queries import (
     DEFAULT_PERIOD,
-    PERIOD_DAYS,
     ReportFilter,
     breakdown,
     choices,
@@ -52,8 +52,6 @@ from data.workflow import TRANSITIONS, Actor
 
 dash.register_page(__name__, path="/reports", name="reports", title="IOC – Phản ánh")
 
-# The URL's filter keys (see ReportFilter.from_query), in the order the address bar shows them.
-QUERY_KEYS = ("period", "from", "to", "category", "status", "channel", "agency", "area", "overdue", "q")
 FORM_FIELDS = ("agency", "category", "area", "rating", "duplicate")
 HIDDEN = {"display": "none"}
 CHART_LAYOUT = {"height": 320, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}}
@@ -68,63 +66,6 @@ def _viewer_filter(search: str | None) -> ReportFilter:
     params = dict(parse_qsl((search or "").lstrip("?")))
     f = ReportFilter.from_query(params, utcnow(), runtime_of().settings.tz)
     return f.seen_by(str(current_user.role), current_user.agency_id)
-
-
-def _ids(value: str | None) -> list[int]:
-    return [int(p) for p in (value or "").split(",") if p.isdigit()]
-
-
-def _words(value: str | None) -> list[str]:
-    return [p for p in (value or "").split(",") if p]
-
-
-def _menus() -> dict[str, list[dict[str, Any]]]:
-    en = lang() == "en"
-    with runtime_of().session() as session:
-        menus = choices(session)
-        units = session.execute(select(AdminUnit.id, AdminUnit.name, AdminUnit.level)
-                                .where(AdminUnit.level.in_(("district", "ward")))
-                                .order_by(AdminUnit.level, AdminUnit.name)).all()
-    return {
-        "categories": [{"label": e if en else v, "value": i} for i, v, e in menus["categories"]],
-        "agencies": [{"label": e if en else v, "value": i} for i, v, e in menus["agencies"]],
-        "areas": [{"label": f"{n} ({t('rep.district')})" if lvl == "district" else n, "value": i}
-                  for i, n, lvl in units],
-    }
-
-
-def _filters(query: dict[str, str], menus: dict[str, list[dict[str, Any]]]) -> Any:
-    agency_staff = current_user.role == Role.AGENCY
-    period = query.get("period") if query.get("period") in PERIOD_DAYS else DEFAULT_PERIOD
-    periods = [{"label": t(f"rep.period.{k}"), "value": k} for k in PERIOD_DAYS]
-    row1 = dbc.Row([
-        dbc.Col(dcc.Dropdown(id="reports-period", value=period, clearable=False, options=periods), md=2),
-        dbc.Col(dcc.DatePickerRange(id="reports-dates", start_date=query.get("from") or None,
-                                    end_date=query.get("to") or None, display_format="DD/MM/YYYY",
-                                    clearable=True, start_date_placeholder_text=t("rep.from"),
-                                    end_date_placeholder_text=t("rep.to"), first_day_of_week=1), md=4),
-        dbc.Col(dbc.Input(id="reports-search", type="search", value=query.get("q", ""), debounce=True,
-                          placeholder=t("rep.search")), md=4),
-        dbc.Col(dbc.Checkbox(id="reports-overdue", label=t("common.overdue"),
-                             value=query.get("overdue") == "1"), md=2, className="pt-2"),
-    ], className="g-2 mb-2")
-    row2 = dbc.Row([
-        dbc.Col(dcc.Dropdown(id="reports-category", multi=True, placeholder=t("col.category"),
-                             value=_ids(query.get("category")), options=menus["categories"]), md=3),
-        dbc.Col(dcc.Dropdown(id="reports-status", multi=True, placeholder=t("col.status"),
-                             value=_words(query.get("status")),
-                             options=[{"label": t_enum("status", s), "value": s.value} for s in ReportStatus]),
-                md=2),
-        dbc.Col(dcc.Dropdown(id="reports-channel", multi=True, placeholder=t("col.channel"),
-                             value=_words(query.get("channel")),
-                             options=[{"label": t_enum("channel", c), "value": c.value} for c in Channel]), md=2),
-        dbc.Col(dcc.Dropdown(id="reports-agency", multi=True, placeholder=t("col.agency"),
-                             value=_ids(query.get("agency")), options=menus["agencies"]), md=3,
-                style=HIDDEN if agency_staff else None),
-        dbc.Col(dcc.Dropdown(id="reports-area", multi=True, placeholder=t("rep.area"),
-                             value=_ids(query.get("area")), options=menus["areas"]), md=2),
-    ], className="g-2 mb-2")
-    return html.Div([row1, row2], id="reports-filters")
 
 
 def _grid() -> Any:
@@ -177,15 +118,17 @@ def layout(**query: Any) -> Any:
     refused = page_guard("reports")
     if refused is not None:
         return refused
-    query = {k: str(v) for k, v in query.items() if k in QUERY_KEYS and v not in (None, "")}
-    search = f"?{urlencode(query)}" if query else ""
-    menus = _menus()
+    choice = FilterChoice.from_params(query)
+    search = choice.search()
+    menus = filter_menus()
     export = html.Span([
         html.A(t("rep.export.csv"), id="reports-export-csv", href=f"/api/reports/export.csv{search}",
                className="btn btn-outline-secondary btn-sm me-2", **{"data-dash-is-loading": None}),
         html.A(t("rep.export.xlsx"), id="reports-export-xlsx", href=f"/api/reports/export.xlsx{search}",
                className="btn btn-outline-secondary btn-sm"),
         html.Span(id="reports-export-note", className="small text-secondary ms-2"),
+        html.A(t("rep.on_map"), id="reports-map-link", href=f"/map{search}",
+               className="btn btn-outline-primary btn-sm ms-2"),
     ])
     panel = html.Div([
         html.Div(id="reports-action-message", role="status"),
@@ -194,7 +137,7 @@ def layout(**query: Any) -> Any:
     ], className="ioc-report-panel", style={"maxHeight": "78vh", "overflowY": "auto"})
     return html.Div([
         html.H1(t("rep.title"), className="h4"),
-        _filters(query, menus),
+        filter_bar("reports", choice, menus),
         html.Div([html.Span(id="reports-total", className="text-secondary small me-3"), export],
                  className="d-flex align-items-center mb-2"),
         dbc.Row([dbc.Col(_grid(), lg=7), dbc.Col(panel, lg=5)], className="g-3"),
@@ -240,22 +183,14 @@ clientside_callback(
         }
         var same = search === current;
         return [same ? window.dash_clientside.no_update : search,
-                "/api/reports/export.csv" + search, "/api/reports/export.xlsx" + search];
+                "/api/reports/export.csv" + search, "/api/reports/export.xlsx" + search, "/map" + search];
     }
     """.replace("__DEFAULT__", DEFAULT_PERIOD),
     Output("reports-query", "data"),
     Output("reports-export-csv", "href"),
     Output("reports-export-xlsx", "href"),
-    Input("reports-period", "value"),
-    Input("reports-dates", "start_date"),
-    Input("reports-dates", "end_date"),
-    Input("reports-category", "value"),
-    Input("reports-status", "value"),
-    Input("reports-channel", "value"),
-    Input("reports-agency", "value"),
-    Input("reports-area", "value"),
-    Input("reports-overdue", "value"),
-    Input("reports-search", "value"),
+    Output("reports-map-link", "href"),
+    *filter_inputs("reports"),
     State("reports-query", "data"),
 )
 

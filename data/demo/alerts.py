@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from data.db import bulk_insert
 from data.kpi import kpi_status
-from data.models import OPEN_STATUSES, Alert, Camera, Indicator, IndicatorValue, Report
+from data.models import OPEN_STATUSES, Alert, AlertEvent, Camera, Indicator, IndicatorValue, Report
 
 ALERT_DEFAULTS = {"lat": None, "lon": None, "status": "new", "acknowledged_at": None, "source_ref": None}
 
@@ -132,4 +132,18 @@ def seed_alerts(session: Session, catalogue: dict[str, Any], now: datetime) -> i
     rows = _overdue_alerts(session, now) + _kpi_alerts(session, now) + _camera_alerts(session, now)
     rows.append(_weather_alert_row(catalogue, now))
     bulk_insert(session, Alert, [ALERT_DEFAULTS | row | {"is_demo": True} for row in rows])
+    _seed_histories(session)
     return len(rows)
+
+
+def _seed_histories(session: Session) -> None:
+    """Each demo alert's history as data.alerts would have written it: raised, then acknowledged if it was."""
+    events = []
+    for alert in session.scalars(select(Alert).where(Alert.is_demo.is_(True))):
+        alert.updated_at = alert.acknowledged_at or alert.created_at
+        events.append({"alert_id": alert.id, "at": alert.created_at, "user_id": None, "action": "raised",
+                       "status": "new", "step": None, "assignee_id": None, "note": None})
+        if alert.acknowledged_at is not None:
+            events.append({"alert_id": alert.id, "at": alert.acknowledged_at, "user_id": None, "action": "ack",
+                           "status": alert.status, "step": None, "assignee_id": None, "note": None})
+    bulk_insert(session, AlertEvent, events)

@@ -115,6 +115,33 @@ def _sensor_rows(
     ]
 
 
+def sensor_history(current: float, hours: int, rng: np.random.Generator, step: float) -> list[float]:
+    """``hours`` hourly values ending at ``current``: a daily swing and a random walk (oldest first)."""
+    walk = np.cumsum(rng.normal(0.0, step, hours))[::-1]
+    swing = step * 3 * np.sin(np.arange(hours)[::-1] * 2 * np.pi / 24)
+    values = np.maximum(current + walk - walk[-1] + swing - swing[-1], 0.0)
+    return [round(float(v), 2) for v in values]
+
+
+def seed_sensor_history(session: Session, now: datetime, rng: np.random.Generator, days: int = 7) -> int:
+    """A week of hourly readings per demo sensor, ending at its current value, through the real intake."""
+    from data import sensors
+
+    end = now.replace(minute=0, second=0, microsecond=0)
+    batch = []
+    for feature in sensors.sensors(session):
+        metric = "aqi" if feature.kind == "air" else "water_level_m"
+        current = (feature.properties or {}).get(metric)
+        if current is None:
+            continue
+        step = max(float(current) * 0.04, 0.01)
+        for i, value in enumerate(sensor_history(float(current), days * 24, rng, step)):
+            at = end - timedelta(hours=days * 24 - 1 - i)
+            batch.append({"sensor": feature.code, "at": at.isoformat(), "metric": metric,
+                          "value": round(value) if metric == "aqi" else value})
+    return sensors.ingest(session, batch, source="demo", now=now).stored
+
+
 def seed_map_features(
     session: Session, catalogue: dict[str, Any], shapes: Shapes, now: datetime, rng: np.random.Generator
 ) -> int:

@@ -19,10 +19,11 @@ from data.demo.catalogue import load_catalogue
 from data.demo.categories import seed_categories
 from data.demo.context import ReportContext, load_report_context
 from data.demo.kpis import seed_indicators
-from data.demo.map_features import seed_map_features
+from data.demo.map_features import seed_map_features, seed_sensor_history
 from data.demo.reports import generate_report_batches
 from data.demo.routing import seed_rules
 from data.demo.units import district_shapes, seed_units
+from data.demo.vessels import seed_vessels
 from data.models import Agency, Rating, Report, ReportEvent, utcnow
 from data.settings import Settings
 
@@ -72,6 +73,8 @@ def _seed(session: Session, settings: Settings, now: datetime, seed: int) -> dic
     summary["cameras"] = seed_cameras(session, catalogue, settings.demo_cameras, shapes, ctx.places)
     summary |= seed_indicators(session, catalogue, now, rng)
     summary["alerts"] = seed_alerts(session, catalogue, now)
+    summary["vessels"] = seed_vessels(session)
+    summary["sensor_readings"] = seed_sensor_history(session, now, np.random.default_rng([seed, 7]))
     session.flush()
     summary["seconds"] = round(time.perf_counter() - started, 2)
     return summary

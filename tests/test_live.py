@@ -1,0 +1,198 @@
+"""Push to screens over HTTP (dashboard/live.py): real server, real SSE connections, real bus.
+
+Embedded: SQLite and the in-process bus. Production: PostgreSQL and Redis pub/sub, with the alert
+published by another runtime (another process's connection), as a job worker would.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import pytest
+import redis
+import requests
+from werkzeug.serving import make_server
+
+from app import create_app
+from dashboard.live import TOPICS, frame, screen_message
+from data import alerts
+from data.apikeys import create_api_key
+from data.models import Role
+from data.runtime import Runtime, build_runtime
+from data.users import create_user
+from tests.browser import free_port
+from tests.conftest import REDIS_URL
+from tests.dbfixtures import fresh_pg_database, settings_for
+from tests.sse import Received, SseReader
+from tests.test_open311 import INSIDE, _seed
+
+PASSWORD = "mat-khau-van-hanh-1"
+
+
+@dataclass
+class Live:
+    url: str
+    runtime: Runtime  # the server's
+    publisher: Runtime  # another connection to the same database and bus (a job worker)
+    api_key: str
+
+    def login(self, username: str) -> requests.Session:
+        session = requests.Session()
+        response = session.post(f"{self.url}/login", data={"username": username, "password": PASSWORD},
+                                allow_redirects=False, timeout=10)
+        assert response.status_code == 302, response.text
+        return session
+
+    def events(self, session: requests.Session, **headers: str) -> SseReader:
+        reader = SseReader(session, f"{self.url}/live/events", headers).start()
+        assert reader.status == 200
+        reader.wait_for(lambda e: e.event == "hello")
+        return reader
+
+
+@pytest.fixture(scope="module", params=["sqlite-local-bus", "postgres-redis"])
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    tmp = tmp_path_factory.mktemp("live")
+    port = free_port()
+    with ExitStack() as stack:
+        extra: dict[str, object] = {}
+        if request.param == "sqlite-local-bus":
+            url = f"sqlite:///{tmp / 'live.sqlite3'}"
+        else:
+            url = stack.enter_context(fresh_pg_database())
+            prefix = f"ioc-test-live-{uuid.uuid4().hex[:8]}"
+            extra = {"redis_url": REDIS_URL, "redis_prefix": prefix}
+            stack.callback(_forget, prefix)
+        settings = settings_for(url, upload_dir=tmp / "uploads", **extra)
+        runtime = build_runtime(settings)
+        stack.callback(runtime.close)
+        _seed(runtime)
+        with runtime.session() as s:
+            create_user(s, "vanhanh", PASSWORD, Role.OPERATOR)
+            create_user(s, "truongca", PASSWORD, Role.OPERATOR)
+            create_user(s, "donvi", PASSWORD, Role.AGENCY)
+            _, key = create_api_key(s, "test client")
+        # Embedded, the bus lives in the process: "another worker" is the same runtime. With Redis it is
+        # a runtime of its own, so the message really crosses Redis.
+        publisher = runtime if not extra else build_runtime(settings)
+        if publisher is not runtime:
+            stack.callback(publisher.close)
+        app = create_app(settings, runtime)
+        server = make_server("127.0.0.1", port, app.server, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        stack.callback(server.shutdown)
+        yield Live(f"http://127.0.0.1:{port}", runtime, publisher, key)
+
+
+def _forget(prefix: str) -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def test_frames_and_what_screens_may_see() -> None:
+    expected = 'id: ab-3\nevent: alerts\ndata: {"title": "Ngập\\nsâu"}\n\n'
+    assert frame("ab-3", "alerts", {"title": "Ngập\nsâu"}) == expected
+    assert frame(None, "ping", {}) == "event: ping\ndata: {}\n\n"
+    message = {"topic": "reports", "id": 5, "tracking_code": "HUE-1", "reporter_phone": "0905", "lat": 16.4}
+    assert screen_message(message) == {"topic": "reports", "id": 5, "tracking_code": "HUE-1"}
+    assert screen_message({"topic": "kpis", "period": "2026-12"}) is None
+    assert set(TOPICS) == {"reports", "alerts", "cameras", "warnings"}
+
+
+def test_the_feed_needs_a_login(live: Live) -> None:
+    response = requests.get(f"{live.url}/live/events", timeout=10, allow_redirects=False)
+    assert response.status_code in (302, 401)
+    assert "text/event-stream" not in response.headers.get("Content-Type", "")
+
+
+def test_a_new_report_reaches_every_screen_within_two_seconds(live: Live) -> None:
+    screens = [live.events(live.login(name)) for name in ("vanhanh", "truongca", "donvi")]
+    try:
+        posted = time.monotonic()
+        response = requests.post(f"{live.url}/open311/v2/requests.json", timeout=30, data={
+            "api_key": live.api_key, "service_code": "rac-thai", "description": "Rác ứ đọng trước chợ Đông Ba",
+            "first_name": "Nguyễn", "last_name": "Bí Mật", "phone": "0905123456", **INSIDE})
+        assert response.status_code == 200, response.text
+        code = response.json()[0]["service_request_id"]  # the tracking code: committed before this answer
+        for screen in screens:
+            got = screen.wait_for(lambda e: e.event == "reports" and "tracking_code" in e.data, timeout=2.0)
+            assert got.at - posted < 2.0
+            assert set(got.data) <= {"topic", "id", "tracking_code", "channel"}  # never the reporter
+            assert "0905123456" not in str(got.data) and "Bí Mật" not in str(got.data)
+            assert got.data["tracking_code"] == code
+    finally:
+        for screen in screens:
+            screen.close()
+
+
+def _raise(live: Live, title: str, severity: str = "critical") -> int:
+    with live.publisher.session() as s:
+        alert = alerts.raise_alert(s, kind="flood", severity=severity, title=title)
+    alerts.published(live.publisher, alert, "raised")
+    return alert.id
+
+
+def test_an_alert_acknowledged_on_one_screen_updates_every_screen(live: Live) -> None:
+    operator, chief, agency = live.login("vanhanh"), live.login("truongca"), live.login("donvi")
+    wall, desk, agency_screen = live.events(operator), live.events(chief), live.events(agency)
+    try:
+        alert_id = _raise(live, "Nước sông Hương lên nhanh tại Kim Long")
+        for screen in (wall, desk):
+            raised = screen.wait_for(lambda e: e.event == "alerts" and e.data.get("id") == alert_id)
+            assert raised.data["action"] == "raised" and raised.data["severity"] == "critical"
+            snapshot = screen.wait_for(lambda e: e.event == "snapshot" and any(
+                a["id"] == alert_id for a in e.data["alerts"]))
+            assert snapshot.data["counts"].get("critical", 0) >= 1
+        act = f"{live.url}/live/alerts/{alert_id}/ack"
+        refused = desk.session.post(act, timeout=10)  # no custom header: what a cross-site form would send
+        assert refused.status_code == 403 and "X-IOC-Live" in refused.json()["error"]
+        assert agency.post(act, headers={"X-IOC-Live": "1"}, timeout=10).status_code == 403
+        done = desk.session.post(act, headers={"X-IOC-Live": "1"}, timeout=10)
+        assert done.status_code == 200 and done.json()["status"] == "acknowledged"
+        again = desk.session.post(act, headers={"X-IOC-Live": "1"}, timeout=10)
+        assert again.status_code == 400 and "acknowledged" in again.json()["error"]
+        acked = wall.wait_for(lambda e: e.event == "alerts" and e.data.get("id") == alert_id
+                              and e.data.get("status") == "acknowledged", timeout=2.0)
+        assert acked.data["action"] == "ack"
+        wall.wait_for(lambda e: e.event == "snapshot" and any(
+            a["id"] == alert_id and a["status"] == "acknowledged" for a in e.data["alerts"]))
+        time.sleep(0.3)
+        assert not [e for e in agency_screen.events if e.event == "alerts"]  # agencies do not get alerts
+        assert all(e.data["alerts"] == [] for e in agency_screen.of("snapshot"))
+        with live.runtime.session() as s:
+            history = [(e.action, e.status) for e in alerts.history(s, alert_id)]
+        assert history == [("raised", "new"), ("ack", "acknowledged")]
+    finally:
+        for screen in (wall, desk, agency_screen):
+            screen.close()
+
+
+def test_a_screen_that_reconnects_gets_what_it_missed(live: Live) -> None:
+    session = live.login("vanhanh")
+    first = live.events(session)
+    first_id = _raise(live, "Áp thấp nhiệt đới", severity="warning")
+    seen: Received = first.wait_for(lambda e: e.event == "alerts" and e.data.get("id") == first_id)
+    first.close()
+    missed = _raise(live, "Bão số 9 đổ bộ", severity="critical")  # while the screen is away
+    time.sleep(0.5)
+    assert seen.event_id is not None
+    again = live.events(session, **{"Last-Event-ID": seen.event_id})
+    try:
+        replayed = again.wait_for(lambda e: e.event == "alerts" and e.data.get("id") == missed)
+        assert replayed.data["title"] == "Bão số 9 đổ bộ"
+        assert not [e for e in again.events if e.event == "alerts" and e.data.get("id") == first_id]
+    finally:
+        again.close()
+    stranger = live.events(session, **{"Last-Event-ID": "another-process-7"})  # resync: a fresh snapshot
+    try:
+        snapshot = stranger.wait_for(lambda e: e.event == "snapshot")
+        assert missed in [a["id"] for a in snapshot.data["alerts"]]
+    finally:
+        stranger.close()

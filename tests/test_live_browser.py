@@ -1,0 +1,115 @@
+"""The live feed in a real headless Chromium, against `python app.py` (embedded: in-process bus).
+
+A wall screen and an operator's desk are open; a citizen's report posted over Open311 shows on the
+wall within 2 s without a reload; a severe event raised at the desk pops up on the wall; acknowledging
+it at the desk closes the pop-up on the wall; the procedure is ticked and the history says who did it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect
+
+from data.apikeys import create_api_key
+from data.models import Role
+from data.users import create_user
+from tests.browser import LiveApp, login, start_app_with_user, stop_app, watch
+from tests.dbfixtures import open_runtime
+from tests.test_open311 import INSIDE, _seed
+
+pytestmark = pytest.mark.browser
+PASSWORD = "mat-khau-van-hanh-1"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveApp, str]]:
+    app = start_app_with_user(tmp_path_factory.mktemp("live"), "vanhanh", PASSWORD, Role.OPERATOR)
+    with open_runtime(app.database_url) as runtime:
+        _seed(runtime)
+        with runtime.session() as s:
+            create_user(s, "truongca", PASSWORD, Role.OPERATOR)
+            _, key = create_api_key(s, "test client")
+    yield app, key
+    stop_app(app)
+
+
+def _connected(page: Page) -> None:
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "on", timeout=10_000)
+    expect(page.locator("#live-indicator")).to_contain_text("Trực tiếp")
+
+
+def test_reports_and_alerts_reach_every_screen_live(live: tuple[LiveApp, str], browser: Browser) -> None:
+    app, api_key = live
+    wall_context = browser.new_context(viewport={"width": 1600, "height": 900})
+    desk_context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    wall, desk = watch(wall_context.new_page()), watch(desk_context.new_page())
+    login(wall.page, app.url, "vanhanh", PASSWORD)
+    login(desk.page, app.url, "truongca", PASSWORD)
+    wall.page.goto(f"{app.url}/")
+    desk.page.goto(f"{app.url}/alerts")
+    _connected(wall.page)
+    _connected(desk.page)
+    expect(wall.page.locator("#overview-today")).to_have_text("0")
+    expect(wall.page.locator("#live-ticker")).to_contain_text("Không có cảnh báo đang mở")
+
+    # A citizen's report: the wall's count moves without a reload, within 2 s of the committed answer.
+    response = requests.post(f"{app.url}/open311/v2/requests.json", timeout=30, data={
+        "api_key": api_key, "service_code": "rac-thai", "description": "Rác ứ đọng trước chợ Đông Ba", **INSIDE})
+    assert response.status_code == 200, response.text
+    committed = time.monotonic()
+    expect(wall.page.locator("#overview-today")).to_have_text("1", timeout=2_000)
+    assert time.monotonic() - committed < 2.0
+
+    # A severe event raised at the desk pops up on the wall and runs in its ticker.
+    desk.page.click("#alerts-raise-open")
+    desk.page.fill("#alerts-new-title", "Nước sông Hương lên nhanh tại Kim Long")
+    desk.page.select_option("#alerts-new-severity", "critical")
+    desk.page.click("#alerts-raise")
+    expect(desk.page.locator("#alerts-done")).to_be_visible()
+    popup = wall.page.locator("#live-popup .ioc-popup")
+    expect(popup).to_contain_text("Nước sông Hương lên nhanh tại Kim Long", timeout=2_000)
+    expect(wall.page.locator("#live-ticker")).to_contain_text("Nước sông Hương lên nhanh tại Kim Long")
+    expect(wall.page.locator("#overview-alerts")).to_have_text("1", timeout=4_000)
+
+    # Acknowledged at the desk: the wall's pop-up goes away by itself.
+    expect(desk.page.locator("#alerts-detail-title")).to_have_text("Nước sông Hương lên nhanh tại Kim Long")
+    expect(desk.page.locator("#alerts-detail-status")).to_have_text("Mới")
+    desk.page.click("#alerts-do-ack")
+    expect(desk.page.locator("#alerts-detail-status")).to_have_text("Đã xác nhận")
+    expect(popup).to_have_count(0, timeout=2_000)
+
+    # The flood procedure: tick the first step; closing without a note is refused, with one it closes.
+    desk.page.click("#alerts-step-0 button")
+    expect(desk.page.locator("#alerts-step-0")).to_have_attribute("data-done", "1")
+    expect(desk.page.locator("#alerts-detail-status")).to_have_text("Đang xử lý")
+    desk.page.click("#alerts-do-close")
+    expect(desk.page.locator("#alerts-error")).to_contain_text("Cần ghi chú")
+    desk.page.fill("#alerts-note", "Đã thông báo Ban Chỉ huy PCTT, nước đã rút")
+    desk.page.click("#alerts-do-close")
+    expect(desk.page.locator("#alerts-detail-status")).to_have_text("Đã đóng")
+    history = desk.page.locator("#alerts-history li")
+    expect(history).to_have_count(4)  # raised, ack, step, close (the refused close left nothing)
+    expect(history.nth(2)).to_contain_text("truongca: hoàn thành bước #1")
+    expect(history.nth(3)).to_contain_text("Đã thông báo Ban Chỉ huy PCTT")
+    expect(wall.page.locator("#live-ticker")).to_contain_text("Không có cảnh báo đang mở", timeout=4_000)
+
+    # The server stops answering (frozen, as behind a dead link): the badge says so with the age of what
+    # the wall shows, the data stays on screen, and the feed comes back by itself.
+    os.kill(app.process.pid, signal.SIGSTOP)
+    try:
+        expect(wall.page.locator("#live-indicator")).to_have_attribute("data-state", "off", timeout=40_000)
+        badge = wall.page.locator("#live-indicator")
+        expect(badge).to_contain_text(re.compile(r"Mất kết nối · dữ liệu cách đây \d+ s"))
+        expect(wall.page.locator("#overview-today")).to_have_text("1")
+    finally:
+        os.kill(app.process.pid, signal.SIGCONT)
+    _connected(wall.page)
+    assert wall.errors == []
+    assert desk.errors == []
