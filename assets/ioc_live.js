@@ -153,7 +153,7 @@
     }
     labels = JSON.parse($("live-indicator").dataset.labels || "{}");
     source = new EventSource("/live/events");
-    ["snapshot", "hello", "ping", "reports", "alerts", "cameras", "warnings"].forEach(function (type) {
+    ["snapshot", "hello", "ping", "reports", "alerts", "cameras", "warnings", "vessels"].forEach(function (type) {
       source.addEventListener(type, received);
     });
     source.onerror = function () { connected = false; drawBadge(); };

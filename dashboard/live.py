@@ -28,12 +28,12 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 from flask_login import current_user
 
 from data import alerts
-from data.errors import Forbidden, IocError
+from data.errors import Forbidden, InvalidInput, IocError
 from data.models import Alert
 from data.runtime import Runtime
 
 log = logging.getLogger(__name__)
-TOPICS = ("reports", "alerts", "cameras", "warnings")
+TOPICS = ("reports", "alerts", "cameras", "warnings", "vessels")
 HEARTBEAT_S = 10.0  # a comment line this often: proxies keep the stream open, dead sockets are found
 REPLAY = 500  # messages kept for a screen that reconnects with Last-Event-ID
 CLIENT_QUEUE = 1000
@@ -45,6 +45,7 @@ FIELDS = {
     "alerts": ("id", "action", "kind", "severity", "status", "title", "at", "camera_id", "screen"),
     "cameras": ("camera_id", "code", "state"),
     "warnings": ("id", "action", "title", "severity"),
+    "vessels": ("stored",),
 }
 
 
@@ -234,15 +235,28 @@ def make_live_blueprint(runtime: Runtime) -> Blueprint:
             raise Forbidden(f"Thiếu tiêu đề {ACTION_HEADER}.")
         if not current_user.may_open("alerts"):
             raise Forbidden("Tài khoản này không xử lý cảnh báo.")
-        body = request.get_json(silent=True) or {}
-        alert = apply_action(runtime, alert_id, action, user_id=int(current_user.id), note=body.get("note"),
-                             step=body.get("step"), assignee_id=body.get("assignee_id"))
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        alert = apply_action(runtime, alert_id, action, user_id=int(current_user.id), note=_text(body.get("note")),
+                             step=_number(body.get("step")), assignee_id=_number(body.get("assignee_id")))
         from dashboard.auth import audit_action
 
         audit_action(f"alert_{action}", target=str(alert_id))
         return jsonify({"ok": True, "id": alert_id, "status": alert["status"]})
 
     return bp
+
+
+def _number(value: Any) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise InvalidInput(f"Cần một số nguyên, không phải {value!r}.")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidInput("Ghi chú phải là văn bản.")
 
 
 def apply_action(runtime: Runtime, alert_id: int, action: str, screen: str | None = None,

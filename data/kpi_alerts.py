@@ -6,7 +6,6 @@ Importers and jobs call ``raise_threshold_alerts(runtime, indicator_ids)`` after
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -23,14 +22,17 @@ if TYPE_CHECKING:
     from data.runtime import Runtime
 
 KIND = "kpi"
-# The period is the message's first words ("Kỳ 2026-10: ..."), as in the demo's KPI alerts: it is
-# how a recomputation finds the alert it already raised without a column of its own.
-_PERIOD = re.compile(r"^Kỳ (\S+):")
+
+
+def alert_ref(code: str, period: str) -> str:
+    """The alert's ``source_ref``: indicator and period, so a recomputation finds what it already raised."""
+    return f"{code}@{period}"[:100]
 
 
 def _raise(session: Session, card: KpiCard, severity: str) -> Alert:
     target = f" (mục tiêu {card.target:g} {card.spec.unit})" if card.target is not None else ""
-    return raise_alert(session, kind=KIND, severity=severity, source="kpi", source_ref=card.spec.code,
+    return raise_alert(session, kind=KIND, severity=severity, source="kpi",
+                       source_ref=alert_ref(card.spec.code, str(card.period)),
                        title=f"Chỉ số “{card.spec.name}” chưa đạt mục tiêu",
                        message=f"Kỳ {card.period}: {card.value:g} {card.spec.unit}{target}.")
 
@@ -43,15 +45,12 @@ def threshold_alerts(session: Session, indicator_ids: Iterable[int] | None, toda
            if card.period is not None and (severity := alert_severity(card.status, on_amber)) is not None]
     if not due:
         return []
-    raised = {
-        (ref, match.group(1), severity)
-        for ref, message, severity in session.execute(
-            select(Alert.source_ref, Alert.message, Alert.severity)
-            .where(Alert.kind == KIND, Alert.source_ref.in_([card.spec.code for card, _ in due])))
-        if (match := _PERIOD.match(message or ""))
-    }
+    raised = {(ref, severity) for ref, severity in session.execute(
+        select(Alert.source_ref, Alert.severity)
+        .where(Alert.kind == KIND, Alert.source_ref.in_([alert_ref(card.spec.code, str(card.period))
+                                                         for card, _ in due])))}
     return [_raise(session, card, severity) for card, severity in due
-            if (card.spec.code, card.period, severity) not in raised]
+            if (alert_ref(card.spec.code, str(card.period)), severity) not in raised]
 
 
 def raise_threshold_alerts(runtime: Runtime, indicator_ids: Iterable[int] | None = None,

@@ -141,6 +141,31 @@ def _camera_states(session: Session, now: datetime) -> list[tuple[int | None, bo
              else state == CameraState.ONLINE) for unit, state, updated in rows]
 
 
+_SEEN_GENERATION: dict[str, int] = {}  # embedded: the reports generation the KPIs were last computed at
+
+
+@register("kpi.follow_reports", every_s=60)
+def follow_reports(runtime: Runtime) -> int | None:
+    """Recompute the report KPIs within a minute of reports changing, and not at all while they do not.
+
+    The answer cache's *reports generation* moves with every committed write to reports; the generation
+    last computed at is kept in Redis (shared by the job workers) or in this process when embedded.
+    Returns what ``compute_report_kpis`` wrote, or None when nothing changed."""
+    generation = runtime.answers.generation()
+    key = runtime.key("kpi", "reports-generation")
+    seen = (int(runtime.redis.get(key) or -1) if runtime.redis is not None
+            else _SEEN_GENERATION.get(key, -1))
+    if generation == seen:
+        return None
+    written = compute_report_kpis(runtime)
+    assert isinstance(written, int)  # the job registry types jobs loosely
+    if runtime.redis is not None:
+        runtime.redis.set(key, generation)
+    else:
+        _SEEN_GENERATION[key] = generation
+    return written
+
+
 @register("kpi.compute_reports", every_s=600)
 def compute_report_kpis(runtime: Runtime, month_start: datetime | None = None) -> int:
     """Recompute this month's report KPIs (city, agency, unit) and today's camera availability.

@@ -363,6 +363,8 @@ def receive(runtime: Runtime, raw: object, *, now: datetime | None = None, is_de
     batch = parse_batch(raw, now)
     result = ingest(runtime, batch.messages, now=now, is_demo=is_demo)
     result.rejected = batch.problems
+    if result.stored:  # after the commit: maps redraw the boats (dashboard/live.py forwards the topic)
+        runtime.bus.publish("vessels", {"stored": result.stored})
     return result
 
 

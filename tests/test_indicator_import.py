@@ -214,7 +214,7 @@ def test_an_imported_value_past_its_red_threshold_raises_one_kpi_alert(db_url: s
         import_file(runtime, body, "mot-cua.csv", dry_run=False)  # nothing new: no second alert
         with runtime.session() as session:
             alerts = session.execute(select(Alert.kind, Alert.severity, Alert.source_ref)).all()
-        assert [tuple(a) for a in alerts] == [("kpi", "critical", "dossiers_online_pct")]
+        assert [tuple(a) for a in alerts] == [("kpi", "critical", f"dossiers_online_pct@{month}")]
 
 
 # --- the real national statistics, through the adapters ------------------------------------------

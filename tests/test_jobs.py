@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from data.alerts import history
 from data.bus import LocalBus, RedisBus, drain
 from data.jobs import bind_worker_runtime, schedule_for
-from data.maintenance import compute_report_kpis, flag_overdue
+from data.maintenance import compute_report_kpis, flag_overdue, follow_reports
 from data.models import Alert, IndicatorValue, Report, ReportStatus, utcnow
 from data.runtime import Runtime, build_runtime, connect_redis
 from data.settings import load_settings
@@ -66,6 +66,23 @@ def test_report_kpis_computed_and_revised(runtime: Runtime) -> None:
     # received, resolved, on-time %, median hours, satisfied %, overdue
     assert values == sorted([4.0, 2.0, 100.0, 3.0, 50.0, 0.0])
     assert superseded == 1
+
+
+def test_report_kpis_follow_report_writes(db_url: str, redis_url: str, redis_prefix: str) -> None:
+    """Within a minute of a report write, not at all while reports stand still; with Redis and without."""
+    for redis_settings in ({}, {"redis_url": redis_url, "redis_prefix": redis_prefix}):
+        rt = build_runtime(settings_for(db_url, **redis_settings))
+        try:
+            with rt.session() as s:
+                s.add(_report(f"F-{len(redis_settings)}", ReportStatus.RECEIVED, 0.2, 5))
+            first = follow_reports(rt)
+            assert first is not None and first > 0
+            assert follow_reports(rt) is None  # nothing was written since: nothing recomputed
+            with rt.session() as s:
+                s.add(_report(f"G-{len(redis_settings)}", ReportStatus.RECEIVED, 0.1, 5))
+            assert follow_reports(rt) == 1  # the received count moved
+        finally:
+            rt.close()
 
 
 def test_in_process_scheduler_runs_jobs(tmp_path: object) -> None:

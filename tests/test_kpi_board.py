@@ -224,7 +224,8 @@ def test_a_red_kpi_raises_one_alert_per_period(runtime: Runtime) -> None:
     assert raise_threshold_alerts(runtime, ids, today=TODAY) == 0  # recomputed: no second alert
     with runtime.session() as s:
         alert = s.scalars(select(Alert)).one()
-        assert (alert.kind, alert.severity, alert.source, alert.source_ref) == ("kpi", "critical", "kpi", "red_one")
+        assert (alert.kind, alert.severity, alert.source, alert.source_ref) == ("kpi", "critical", "kpi",
+                                                                                "red_one@2026-02")
         assert alert.title == "Chỉ số “Chỉ số red_one” chưa đạt mục tiêu"
         assert alert.message == "Kỳ 2026-02: 60 % (mục tiêu 90 %)."
         # Next month's value is red again: a new period, a new alert.
@@ -239,11 +240,11 @@ def test_amber_alerts_when_configured(db_url: str) -> None:
     with open_runtime(db_url, kpi_alert_on_amber=True) as runtime:
         with runtime.session() as s:
             ids = _red_and_amber(s)
-            # The demo raised this one already (same wording): it is not raised twice.
-            s.add(Alert(kind="kpi", severity="critical", title="…", source="kpi", source_ref="red_one",
+            # The demo raised this one already (same key): it is not raised twice.
+            s.add(Alert(kind="kpi", severity="critical", title="…", source="kpi", source_ref="red_one@2026-02",
                         message="Kỳ 2026-02: 60 % (mục tiêu 90 %)."))
         assert raise_threshold_alerts(runtime, ids, today=TODAY) == 1
         with runtime.session() as s:
             assert s.execute(select(Alert.source_ref, Alert.severity).where(Alert.severity == "warning")).all() \
-                == [("amber_one", "warning")]
+                == [("amber_one@2026-02", "warning")]
             assert threshold_alerts(s, None, TODAY, on_amber=True) == []  # every indicator, nothing new

@@ -103,7 +103,7 @@ def test_frames_and_what_screens_may_see() -> None:
     message = {"topic": "reports", "id": 5, "tracking_code": "HUE-1", "reporter_phone": "0905", "lat": 16.4}
     assert screen_message(message) == {"topic": "reports", "id": 5, "tracking_code": "HUE-1"}
     assert screen_message({"topic": "kpis", "period": "2026-12"}) is None
-    assert set(TOPICS) == {"reports", "alerts", "cameras", "warnings"}
+    assert set(TOPICS) == {"reports", "alerts", "cameras", "warnings", "vessels"}
 
 
 def test_the_feed_needs_a_login(live: Live) -> None:
@@ -158,6 +158,9 @@ def test_an_alert_acknowledged_on_one_screen_updates_every_screen(live: Live) ->
         assert done.status_code == 200 and done.json()["status"] == "acknowledged"
         again = desk.session.post(act, headers={"X-IOC-Live": "1"}, timeout=10)
         assert again.status_code == 400 and "acknowledged" in again.json()["error"]
+        odd = desk.session.post(f"{live.url}/live/alerts/{alert_id}/step", json={"step": "0"},
+                                headers={"X-IOC-Live": "1"}, timeout=10)
+        assert odd.status_code == 400 and "số nguyên" in odd.json()["error"]
         acked = wall.wait_for(lambda e: e.event == "alerts" and e.data.get("id") == alert_id
                               and e.data.get("status") == "acknowledged", timeout=2.0)
         assert acked.data["action"] == "ack"

@@ -169,6 +169,7 @@ def layout(**query: Any) -> Any:
         dcc.Store(id="map-url"),
         dcc.Store(id="map-url-sync"),
         dcc.Store(id="map-unit"),
+        dcc.Store(id="map-live"),
         dcc.Store(id="map-rendered", data={"query": search, "step": len(windows["windows"]),
                                            "shade": state.shade, "zoom": view.zoom}),
         dcc.Interval(id="map-timer", interval=PLAY_EVERY_MS, disabled=True),
@@ -249,6 +250,30 @@ def period_changed(search: str | None, unit: str | None) -> Any:
     windows = _windows(search or "", unit if unit in STEP_UNITS else "day")
     top, marks = _slider(windows)
     return windows, top, marks, top
+
+
+# The live feed redraws the layers of things that change by themselves (cameras, alerts, sensors, boats),
+# sifted in the browser and at most once per 2 s (live-tick), never the report layers (filters drive those).
+LIVE_LAYERS = tuple(layer for layer in LAYERS if not layer.about_reports and layer.key != "pois")
+clientside_callback(
+    """function (tick) {
+        var topics = (tick && tick.topics) || [];
+        var wanted = ["cameras", "alerts", "vessels"].filter(function (t) { return topics.indexOf(t) >= 0; });
+        return wanted.length ? tick.at : window.dash_clientside.no_update;
+    }""",
+    Output("map-live", "data"), Input("live-tick", "data"), prevent_initial_call=True)
+
+
+@callback(
+    *[Output(f"map-overlay-{layer.key}", "children", allow_duplicate=True) for layer in LIVE_LAYERS],
+    Output("map-badges-static", "children"),
+    Input("map-live", "data"), State("map-query", "data"), State("map-map", "zoom"), State("map-shade", "value"),
+    prevent_initial_call=True,
+)
+def live_redraw(_: int | None, search: str | None, zoom: float | None, shade: str | None) -> Any:
+    view = MapView(zoom=int(zoom or runtime_of().settings.map_zoom), lang=lang(), shade=shade or "open")
+    drawn, _data, failed = draw_layers(runtime_of(), LIVE_LAYERS, _viewer_filter(search), view)
+    return (*[drawn.get(layer.key) for layer in LIVE_LAYERS], failure_badges(failed, view.lang))
 
 
 @callback(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from data.db import bulk_insert
 from data.kpi import kpi_status
+from data.kpi_alerts import alert_ref
 from data.models import OPEN_STATUSES, Alert, AlertEvent, Camera, Indicator, IndicatorValue, Report
 
 ALERT_DEFAULTS = {"lat": None, "lon": None, "status": "new", "acknowledged_at": None, "source_ref": None}
@@ -83,7 +84,7 @@ def _kpi_alerts(session: Session, now: datetime) -> list[dict[str, Any]]:
                     "title": f"Chỉ số “{ind.name}” chưa đạt mục tiêu",
                     "message": f"Kỳ {val.period}: {val.value:g} {ind.unit} (mục tiêu {target:g} {ind.unit}).",
                     "source": "kpi",
-                    "source_ref": ind.code,
+                    "source_ref": alert_ref(ind.code, val.period),  # as kpi_alerts would raise it
                     "created_at": now - timedelta(hours=20),
                 }
             )
