@@ -87,7 +87,7 @@ def bench(runtime: Runtime, n: int, runs: int) -> None:
         total = s.query(Report).count()
         checks: dict[str, Callable[[], Any]] = {
             "overview counts": lambda: overview(s, tz=tz),
-            "latest KPIs": lambda: latest_kpis(s, limit=8),
+            "latest KPIs": lambda: latest_kpis(s, utcnow().date(), 1, limit=8),
             "10 newest reports": lambda: recent_reports(s, limit=10),
             "by category, 30 days": lambda: counts_by(s, Category.name, since=utcnow() - timedelta(days=30)),
         }

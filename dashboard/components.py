@@ -13,9 +13,8 @@ from dash import dcc, html
 from flask_login import current_user
 
 from dashboard.i18n import lang, t, t_enum
-from data.kpi import Change, KpiStatus, freshness_text, order_by_theme
+from data.kpi import Change, KpiCard, KpiStatus, freshness_text, order_by_theme
 from data.models import utcnow
-from data.queries import KpiCard
 
 STATUS_COLOUR = {
     KpiStatus.GREEN: "success",

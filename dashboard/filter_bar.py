@@ -7,6 +7,7 @@ either page; the menus come from the database on each visit.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import dash_bootstrap_components as dbc
 from dash import Input, dcc, html
@@ -16,8 +17,8 @@ from sqlalchemy import select
 from dashboard.auth import runtime_of
 from dashboard.i18n import lang, t, t_enum
 from data.filter_url import FilterChoice
-from data.models import AdminUnit, Channel, ReportStatus, Role
-from data.queries import PERIOD_DAYS, choices
+from data.models import AdminUnit, Channel, ReportStatus, Role, utcnow
+from data.queries import PERIOD_DAYS, ReportFilter, choices
 
 HIDDEN = {"display": "none"}
 
@@ -81,3 +82,9 @@ def filter_inputs(prefix: str) -> list[Input]:
             Input(f"{prefix}-status", "value"), Input(f"{prefix}-channel", "value"),
             Input(f"{prefix}-agency", "value"), Input(f"{prefix}-area", "value"),
             Input(f"{prefix}-overdue", "value"), Input(f"{prefix}-search", "value")]
+
+
+def viewer_filter(search: str | None) -> ReportFilter:
+    """A page's filter from its query string, narrowed on the server to what this user may see."""
+    f = ReportFilter.from_query(dict(parse_qsl((search or "").lstrip("?"))), utcnow(), runtime_of().settings.tz)
+    return f.seen_by(str(current_user.role), current_user.agency_id)

@@ -27,6 +27,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from flask_login import current_user
 
+from dashboard.auth import audit_action
 from data import alerts
 from data.errors import Forbidden, InvalidInput, IocError
 from data.models import Alert
@@ -77,16 +78,12 @@ class Fanout:
         self._camera_states: dict[Any, Any] = {}
         self._snapshot: dict[str, Any] | None = None
         self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
 
     def start(self) -> None:
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="live-fanout", daemon=True)
                 self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
 
     def connect(self) -> queue.Queue[tuple[str, str, dict[str, Any]]]:
         self.start()
@@ -98,10 +95,6 @@ class Fanout:
     def disconnect(self, client: queue.Queue[tuple[str, str, dict[str, Any]]]) -> None:
         with self._lock:
             self._clients.discard(client)
-
-    @property
-    def clients(self) -> int:
-        return len(self._clients)
 
     def since(self, last_event_id: str | None) -> list[tuple[str, str, dict[str, Any]]] | None:
         """Messages after ``last_event_id`` for a screen that reconnects; None when it must resync."""
@@ -154,7 +147,7 @@ class Fanout:
 
     def _run(self) -> None:
         subscription = None
-        while not self._stop.is_set():
+        while True:  # a daemon thread: it lives as long as the web process
             try:
                 if subscription is None:
                     subscription = self._runtime.bus.subscribe(*TOPICS)
@@ -208,7 +201,6 @@ def _stream(fanout: Fanout, last_event_id: str | None, sees_alerts: bool) -> Ite
 def make_live_blueprint(runtime: Runtime) -> Blueprint:
     bp = Blueprint("live", __name__)
     fanout = Fanout(runtime)
-    bp.fanout = fanout  # type: ignore[attr-defined]  # tests and the bench read how many screens listen
 
     @bp.before_request
     def _require_login() -> Any:
@@ -239,8 +231,6 @@ def make_live_blueprint(runtime: Runtime) -> Blueprint:
         body = body if isinstance(body, dict) else {}
         alert = apply_action(runtime, alert_id, action, user_id=int(current_user.id), note=_text(body.get("note")),
                              step=_number(body.get("step")), assignee_id=_number(body.get("assignee_id")))
-        from dashboard.auth import audit_action
-
         audit_action(f"alert_{action}", target=str(alert_id))
         return jsonify({"ok": True, "id": alert_id, "status": alert["status"]})
 

@@ -52,7 +52,6 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "close": (OPEN_STATUSES, "closed"),
     "reopen": (("closed",), "acknowledged"),
 }
-ACTIONS = tuple(TRANSITIONS)
 
 
 @dataclass(frozen=True)
@@ -197,7 +196,7 @@ def history(session: Session, alert_id: int) -> list[AlertEvent]:
 
 def open_alerts(session: Session, *, limit: int = 200, statuses: Sequence[str] = OPEN_STATUSES,
                 severities: Sequence[str] = SEVERITIES, kinds: Sequence[str] | None = None) -> list[Alert]:
-    """Newest first, critical before the rest within the list the wall shows."""
+    """The alerts of these statuses, severities (and kinds), newest first."""
     query = (select(Alert).where(Alert.status.in_(statuses), Alert.severity.in_(severities))
              .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit))
     if kinds:

@@ -67,7 +67,6 @@ class Breakdown:
 
 @dataclass(frozen=True)
 class KpiDetail:
-    indicator_id: int
     spec: KpiSpec
     card: KpiCard
     series: list[KpiPoint]
@@ -103,17 +102,28 @@ def _places(session: Session, indicator_id: int, direction: str) -> Breakdown | 
     return Breakdown(found.period, rows)
 
 
+def series_of(session: Session, indicator_id: int) -> list[KpiPoint]:
+    """An indicator's whole city-wide series, oldest first."""
+    return [_point(r) for r in session.execute(
+        select(*POINT_COLUMNS).where(V.indicator_id == indicator_id, CITY_WIDE).order_by(V.period_start))]
+
+
+def spec_and_series(session: Session, code: str) -> tuple[KpiSpec, list[KpiPoint]] | None:
+    """What the CSV export needs of an indicator, without its breakdowns; None if unknown."""
+    indicator = session.scalar(select(Indicator).where(Indicator.code == code))
+    return None if indicator is None else (spec_of(indicator), series_of(session, indicator.id))
+
+
 def detail(session: Session, code: str, today: date, grace: int = 1) -> KpiDetail | None:
     """One indicator in full: its card, whole city-wide series and newest breakdowns; None if unknown."""
     indicator = session.scalar(select(Indicator).where(Indicator.code == code))
     if indicator is None:
         return None
     spec = spec_of(indicator)
-    series = [_point(r) for r in session.execute(
-        select(*POINT_COLUMNS).where(V.indicator_id == indicator.id, CITY_WIDE).order_by(V.period_start))]
+    series = series_of(session, indicator.id)
     direction = indicator.direction
     return KpiDetail(
-        indicator_id=indicator.id, spec=spec, card=build_card(spec, series, today, grace), series=series,
+        spec=spec, card=build_card(spec, series, today, grace), series=series,
         source=indicator.source, owner=indicator.owner,
         by_unit=_newest_breakdown(session, indicator.id, V.admin_unit_id.is_not(None), AdminUnit.name,
                                   (AdminUnit, AdminUnit.id == V.admin_unit_id), direction),

@@ -25,7 +25,7 @@ from data.models import (
     Report,
     utcnow,
 )
-from data.queries import STATUS_MAX_AGE_S
+from data.queries import camera_state
 from data.workflow import escalate_overdue
 
 if TYPE_CHECKING:
@@ -132,13 +132,12 @@ def _report_facts(session: Session, *conditions: Any) -> list[ReportFacts]:
 
 def _camera_states(session: Session, now: datetime) -> list[tuple[int | None, bool | None]]:
     """(unit, online) of each enabled camera; None when its status is missing or too old to say."""
-    fresh_after = now - timedelta(seconds=STATUS_MAX_AGE_S)
     rows = session.execute(
         select(Camera.admin_unit_id, CameraStatus.state, CameraStatus.updated_at)
         .outerjoin(CameraStatus, CameraStatus.camera_id == Camera.id).where(Camera.enabled)
     )
-    return [(unit, None if state in (None, CameraState.UNKNOWN) or updated < fresh_after
-             else state == CameraState.ONLINE) for unit, state, updated in rows]
+    states = ((unit, camera_state(state, updated, now)) for unit, state, updated in rows)
+    return [(unit, None if state == CameraState.UNKNOWN else state == CameraState.ONLINE) for unit, state in states]
 
 
 _SEEN_GENERATION: dict[str, int] = {}  # embedded: the reports generation the KPIs were last computed at
@@ -201,5 +200,6 @@ def compute_report_kpis(runtime: Runtime, month_start: datetime | None = None) -
                           day_label, day, "IOC: camera status")
         indicator_ids = [i for i, _ in computed] + [camera_id]
     runtime.bus.publish("kpis", {"period": label, "written": written})
-    raise_threshold_alerts(runtime, set(indicator_ids))
+    if written:  # unchanged values cannot newly cross a threshold
+        raise_threshold_alerts(runtime, set(indicator_ids))
     return written

@@ -447,7 +447,7 @@ class AlertEvent(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
-    action: Mapped[str] = mapped_column(String(16))  # data.alerts.ACTIONS
+    action: Mapped[str] = mapped_column(String(16))  # a key of data.alerts.TRANSITIONS
     status: Mapped[str] = mapped_column(String(16))  # the alert's status after this step
     step: Mapped[int | None] = mapped_column(Integer)  # the procedure step ticked or unticked
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

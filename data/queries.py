@@ -76,10 +76,10 @@ def overview(session: Session, now: datetime | None = None, tz: tzinfo = UTC) ->
     )
 
 
-def latest_kpis(session: Session, limit: int | None = None, today: date | None = None) -> list[KpiCard]:
+def latest_kpis(session: Session, today: date, grace: int, limit: int | None = None) -> list[KpiCard]:
     """The current city-wide value of each indicator with its status (grey when none is current)."""
-    # The leaders' board, cut short: one arithmetic for the overview and /kpis.
-    cards = board(session, today or utcnow().date())
+    # The leaders' board, cut short: one arithmetic (and one "today", in the city's zone) for both pages.
+    cards = board(session, today, grace)
     return cards[:limit] if limit else cards
 
 

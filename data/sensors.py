@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 from data.alerts import OPEN_STATUSES, published, raise_alert
 from data.jobs import register
 from data.models import Alert, MapFeature, SensorReading, utcnow
+from data.press import FeedError, fetch
 
 if TYPE_CHECKING:
     from data.runtime import Runtime
@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 METRICS = {"aqi": ("air", 0.0, 1000.0), "pm25": ("air", 0.0, 2000.0), "water_level_m": ("water", -20.0, 60.0)}
 MAX_BATCH = 5000
 FUTURE_SLACK = timedelta(minutes=5)  # a sensor's clock may run a little ahead; more is a wrong clock
-FETCH_TIMEOUT_S = 20
-MAX_FEED_BYTES = 5 * 1024 * 1024
 
 # VN_AQI bands: upper bound, colour, Vietnamese and English label.
 AQI_BANDS = (
@@ -248,13 +246,8 @@ def pull(runtime: Runtime) -> list[IngestResult]:
     results = []
     for url in runtime.settings.sensor_feeds:
         try:
-            response = requests.get(url, timeout=FETCH_TIMEOUT_S, stream=True)
-            response.raise_for_status()
-            body = response.raw.read(MAX_FEED_BYTES + 1, decode_content=True)
-            if len(body) > MAX_FEED_BYTES:
-                raise ValueError(f"lớn hơn {MAX_FEED_BYTES // 1024 // 1024} MB")
-            raw = json.loads(body)
-        except (requests.RequestException, ValueError) as exc:
+            raw = json.loads(fetch(url))
+        except (FeedError, ValueError) as exc:
             log.warning("sensor feed %s: %s", url, exc)
             results.append(IngestResult(errors=[f"{url}: không đọc được ({exc})"]))
             continue

@@ -13,7 +13,6 @@ from typing import Any
 
 from layers.boundaries import DEFAULT_MEASURE, MEASURES
 
-MAP_KEYS = ("lat", "lon", "z", "shade", "layers", "base")
 BASES = ("osm", "dark")  # the configured base map (OpenStreetMap by default) and the dark one of the wall
 ZOOMS = range(1, 20)
 

@@ -16,7 +16,7 @@ from dashboard.auth import runtime_of
 from dashboard.components import kpi_card, page_guard
 from dashboard.i18n import lang, t
 from data.kpi import KpiPoint, KpiSpec, series_csv
-from data.kpi_board import Breakdown, KpiDetail, detail
+from data.kpi_board import Breakdown, KpiDetail, detail, spec_and_series
 
 dash.register_page(__name__, path_template="/kpis/<code>", name="kpi_detail", title="IOC – Chỉ số")
 
@@ -126,7 +126,10 @@ def layout(code: str = "", **_: Any) -> Any:
 @callback(Output("kpi-csv", "data"), Input("kpi-csv-button", "n_clicks"), State("kpi-code", "data"),
           prevent_initial_call=True)
 def download_csv(clicks: int | None, code: str) -> dict[str, Any]:
-    found = _detail(code) if clicks else None
+    if not clicks:
+        raise PreventUpdate
+    with runtime_of().session() as session:
+        found = spec_and_series(session, code)
     if found is None:
         raise PreventUpdate
-    return dcc.send_string(series_csv(found.spec, found.series), f"{code}.csv")
+    return dcc.send_string(series_csv(*found), f"{code}.csv")

@@ -20,12 +20,11 @@ import dash_bootstrap_components as dbc
 import dash_leaflet as dl
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
-from flask_login import current_user
 from sqlalchemy import select
 
 from dashboard.auth import audit_action, runtime_of
 from dashboard.components import fmt_number, page_guard
-from dashboard.filter_bar import filter_bar, filter_inputs, filter_menus
+from dashboard.filter_bar import filter_bar, filter_inputs, filter_menus, viewer_filter
 from dashboard.i18n import lang, t, t_enum
 from dashboard.map_export import FORMATS, build_export
 from dashboard.map_layers import base_layers, draw_layers, failure_badges, layer_name, legend
@@ -35,7 +34,7 @@ from data.map_selection import areas_of, reports_inside
 from data.models import AdminUnit, utcnow
 from data.queries import ReportFilter, breakdown, choices
 from layers.base import MapView
-from layers.boundaries import MEASURES, UnitCounts, roll_up, unit_counts, unit_figures
+from layers.boundaries import DEFAULT_MEASURE, MEASURES, UnitCounts, roll_up, unit_counts, unit_figures
 from layers.density import STEP_UNITS, at_window, playback_windows
 from layers.map_state import MapState
 from layers.registry import LAYERS
@@ -48,22 +47,15 @@ DRAW = {"polygon": True, "rectangle": True, "circle": True, "polyline": False, "
         "circlemarker": False}
 
 
-def _viewer_filter(search: str | None) -> ReportFilter:
-    """The URL's filter, narrowed on the server to what this user may see (as on /reports)."""
-    choice = FilterChoice.from_params(dict(parse_qsl((search or "").lstrip("?"))))
-    f = choice.report_filter(utcnow(), runtime_of().settings.tz)
-    return f.seen_by(str(current_user.role), current_user.agency_id)
-
-
 def _windows(search: str, unit: str) -> dict[str, Any]:
     """The playback steps of a filter (stored in the page, so every callback shows the same step)."""
-    found = playback_windows(_viewer_filter(search), unit, utcnow(), runtime_of().settings.tz)
+    found = playback_windows(viewer_filter(search), unit, utcnow(), runtime_of().settings.tz)
     return {"query": search, "unit": unit, "windows": [[a.isoformat(), b.isoformat()] for a, b in found]}
 
 
 def _shown_filter(windows: dict[str, Any], step: int | None) -> ReportFilter:
     """The filter the map shows: the URL's, or one playback step of it (the last position = all)."""
-    f = _viewer_filter(windows["query"])
+    f = viewer_filter(windows["query"])
     steps = windows["windows"]
     if step is None or not 0 <= step < len(steps):
         return f
@@ -214,7 +206,7 @@ def view_changed(search: str | None, shade: str | None, centre: Any, zoom: float
     state = MapState(
         lat=lat if moved else None, lon=lon if moved else None,
         zoom=int(zoom) if zoom is not None and int(zoom) != names["zoom"] else None,
-        shade=shade or "open", base=names["bases"].get(base, "osm"),
+        shade=shade or DEFAULT_MEASURE, base=names["bases"].get(base, "osm"),
         # The layers control reports its overlays once drawn: only a change from the defaults is news.
         layers=None if layers is None or set(layers) == set(names["defaults"]) else layers,
     )
@@ -271,8 +263,8 @@ clientside_callback(
     prevent_initial_call=True,
 )
 def live_redraw(_: int | None, search: str | None, zoom: float | None, shade: str | None) -> Any:
-    view = MapView(zoom=int(zoom or runtime_of().settings.map_zoom), lang=lang(), shade=shade or "open")
-    drawn, _data, failed = draw_layers(runtime_of(), LIVE_LAYERS, _viewer_filter(search), view)
+    view = MapView(zoom=int(zoom or runtime_of().settings.map_zoom), lang=lang(), shade=shade or DEFAULT_MEASURE)
+    drawn, _data, failed = draw_layers(runtime_of(), LIVE_LAYERS, viewer_filter(search), view)
     return (*[drawn.get(layer.key) for layer in LIVE_LAYERS], failure_badges(failed, view.lang))
 
 
@@ -291,7 +283,7 @@ def live_redraw(_: int | None, search: str | None, zoom: float | None, shade: st
 )
 def redraw(windows: dict[str, Any], step: int | None, shade: str | None, zoom: float | None,
            rendered: dict[str, Any] | None) -> Any:
-    key = {"query": windows["query"], "step": step, "shade": shade or "open",
+    key = {"query": windows["query"], "step": step, "shade": shade or DEFAULT_MEASURE,
            "zoom": int(zoom or runtime_of().settings.map_zoom)}
     if key == rendered:  # the map reports its own zoom once drawn: nothing to redo
         raise PreventUpdate

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import dash
@@ -50,7 +50,8 @@ def _body() -> Any:
     now = utcnow()
     with runtime_of().session() as session:
         ov = overview(session, now, runtime_of().settings.tz)
-        kpis = latest_kpis(session, limit=8)
+        settings = runtime_of().settings
+        kpis = latest_kpis(session, datetime.now(settings.tz).date(), settings.kpi_grace_periods, limit=8)
         recent = recent_reports(session, limit=10)
         by_category = counts_by(session, Category.name, since=now - timedelta(days=30))
     stats = [

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl
 
 import dash
 import dash_ag_grid as dag
@@ -24,15 +23,13 @@ from flask_login import current_user
 
 from dashboard.auth import audit_action, runtime_of
 from dashboard.components import fmt_number, fmt_time, page_guard
-from dashboard.filter_bar import filter_bar, filter_inputs, filter_menus
+from dashboard.filter_bar import filter_bar, filter_inputs, filter_menus, viewer_filter
 from dashboard.i18n import lang, t, t_enum
 from dashboard.report_export import XLSX_MAX_ROWS
 from data.errors import IocError
 from data.filter_url import FilterChoice
-from data.models import utcnow
 from data.queries import (
     DEFAULT_PERIOD,
-    ReportFilter,
     breakdown,
     choices,
     daily_trend,
@@ -59,13 +56,6 @@ CHART_LAYOUT = {"height": 320, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}}
 
 def _actor() -> Actor:
     return Actor(current_user.id, str(current_user.role), current_user.agency_id, current_user.full_name)
-
-
-def _viewer_filter(search: str | None) -> ReportFilter:
-    """The page's filter from its query string, narrowed on the server to what this user may see."""
-    params = dict(parse_qsl((search or "").lstrip("?")))
-    f = ReportFilter.from_query(params, utcnow(), runtime_of().settings.tz)
-    return f.seen_by(str(current_user.role), current_user.agency_id)
 
 
 def _grid() -> Any:
@@ -221,7 +211,7 @@ def rows(request: dict[str, Any] | None, search: str | None) -> Any:
     request = request or {"startRow": 0, "endRow": 100, "sortModel": []}
     sort = (request.get("sortModel") or [{"colId": "created_at", "sort": "desc"}])[0]
     with runtime_of().session() as session:
-        found, total = report_page(session, _viewer_filter(search), int(request["startRow"]),
+        found, total = report_page(session, viewer_filter(search), int(request["startRow"]),
                                    int(request["endRow"]), sort=sort["colId"], descending=sort["sort"] == "desc")
     label = fmt_number(total) + (" reports" if lang() == "en" else " phản ánh")
     note = t("rep.export.too_many").format(n=fmt_number(XLSX_MAX_ROWS)) if total > XLSX_MAX_ROWS else ""
@@ -248,7 +238,7 @@ def _grid_row(r: dict[str, Any]) -> dict[str, Any]:
     Input("reports-query", "data"),
 )
 def charts(search: str | None) -> Any:
-    f = _viewer_filter(search)
+    f = viewer_filter(search)
     en = lang() == "en"
     with runtime_of().session() as session:
         menus = choices(session)
