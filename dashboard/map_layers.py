@@ -32,8 +32,8 @@ def load_layer(runtime: Runtime, layer: Layer, filters: ReportFilter, view: MapV
     with runtime.session() as session:
         if not layer.about_reports:
             return layer.load(session, filters, view)
-        return runtime.answers.get(f"layer:{layer.key}", [filter_key(filters), view.zoom, view.lang],
-                                   partial(layer.load, session, filters, view))
+        key = [filter_key(filters), *(getattr(view, name) for name in layer.view_fields)]
+        return runtime.answers.get(f"layer:{layer.key}", key, partial(layer.load, session, filters, view))
 
 
 def draw_layers(runtime: Runtime, layers: tuple[Layer, ...], filters: ReportFilter,

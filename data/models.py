@@ -12,9 +12,11 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -227,6 +229,11 @@ class Report(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Which write last changed a column the map's in-process copy holds (data/report_mirror.py), set by
+    # the database itself (migration 0012), so no writer can forget it: on PostgreSQL the writing
+    # transaction's id, on SQLite a counter that grows in commit order.
+    change_stamp: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue(),
+                                              server_onupdate=FetchedValue(), index=True)
 
     attachments: Mapped[list[Attachment]] = relationship(back_populates="report")
     events: Mapped[list[ReportEvent]] = relationship(

@@ -22,6 +22,7 @@ from data.db import (
 )
 from data.errors import ConfigError
 from data.jobs import InProcessJobs, JobRunner, RqJobs, schedule_for
+from data.report_mirror import SESSION_KEY, ReportMirror
 from data.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,10 @@ def build_runtime(settings: Settings, *, run_jobs_here: bool = False, migrate_db
     bus: EventBus = RedisBus(client, settings.redis_prefix) if client else LocalBus()
     answers = Answers(client, settings.redis_prefix)
     watch_report_writes(engine, answers)
-    runtime = Runtime(settings, engine, make_sessionmaker(engine), client, bus, answers)
+    sessions = make_sessionmaker(engine)
+    if settings.map_copy:  # the density layer finds it on its session (loaded at first use)
+        sessions.configure(info={SESSION_KEY: ReportMirror(engine, answers.generation)})
+    runtime = Runtime(settings, engine, sessions, client, bus, answers)
     if client is None:
         schedule = schedule_for(settings) if run_jobs_here else []
         runtime.jobs = InProcessJobs(runtime, schedule)

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     run_streams: bool = Field(default=True, description="python app.py also runs the stream gateway")
     run_workers: bool = Field(default=True, description="python app.py also runs the jobs in-process")
     demo: bool = Field(default=True, description="seed demo data into an empty database")
+    map_copy: bool = Field(default=True, description="the map's density counts on an in-process copy of "
+                           "the reports' map columns (data/report_mirror.py); off: the database counts")
     demo_reports: int = Field(default=4000, ge=0, le=2_000_000, description="demo reports for one year")
     demo_cameras: int = Field(default=24, ge=0, le=2000, description="demo camera points")
     map_tile_url: str = Field(

@@ -30,6 +30,7 @@ def alert_features(alerts: Iterable[Alert]) -> dict[str, Any]:
 class AlertsLayer:
     key = "alerts"
     about_reports = False  # alerts change without any report write
+    view_fields: tuple[str, ...] = ()
     name_vi = "Cảnh báo"
     name_en = "Alerts"
     default_on = True

@@ -30,6 +30,9 @@ class Layer(Protocol):
     # True when ``load`` counts reports only: its answer is cached until the next report write
     # (data/answers.py). Live layers (cameras) and ones fed by other tables say False.
     about_reports: bool
+    # The MapView fields ``load`` reads: with the filter they key its cached answer, so a zoom does
+    # not recount the wards (boundaries read none; density reads the zoom).
+    view_fields: tuple[str, ...]
 
     def load(self, session: Session, filters: ReportFilter, view: MapView) -> Any: ...
 

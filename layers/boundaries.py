@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from data.models import AdminUnit, Report, utcnow
 from data.queries import OPEN_VALUES, ReportFilter, apply_filter
+from data.report_mirror import rows_of
 from layers.base import MapView, feature_collection
 
 LEVELS = ("ward", "district", "province")
@@ -129,7 +130,8 @@ def legend_entries(shade: str, breaks: tuple[float, ...]) -> list[tuple[str, str
 
 
 def unit_counts(session: Session, filters: ReportFilter, now: datetime) -> dict[int, UnitCounts]:
-    """One grouped query: the filtered reports of every unit, with how many are open, overdue, rated."""
+    """One grouped query: the filtered reports of every unit, with how many are open, overdue, rated
+    (on the map's copy of the reports when the session has one, data/report_mirror.py)."""
     is_open = Report.status.in_(OPEN_VALUES)
     overdue = and_(is_open, Report.expected_at < now)
     query = apply_filter(select(
@@ -137,12 +139,13 @@ def unit_counts(session: Session, filters: ReportFilter, now: datetime) -> dict[
         func.sum(case((overdue, 1), else_=0)), func.count(Report.rating), func.sum(Report.rating),
     ), filters, now).where(Report.admin_unit_id.is_not(None)).group_by(Report.admin_unit_id)
     return {int(uid): UnitCounts(int(n), int(o or 0), int(d or 0), int(r), int(s or 0))
-            for uid, n, o, d, r, s in session.execute(query)}
+            for uid, n, o, d, r, s in rows_of(session, query, filters)}
 
 
 class BoundariesLayer:
     key = "boundaries"
     about_reports = True
+    view_fields: tuple[str, ...] = ()
     name_vi = "Ranh giới hành chính"
     name_en = "Administrative boundaries"
     default_on = True

@@ -23,6 +23,7 @@ def camera_features(rows: list[dict[str, Any]]) -> dict[str, Any]:
 class CamerasLayer:
     key = "cameras"
     about_reports = False
+    view_fields: tuple[str, ...] = ()
     name_vi = "Camera"
     name_en = "Cameras"
     default_on = True

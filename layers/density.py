@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from data.models import Report, utcnow
 from data.queries import ReportFilter, apply_filter
+from data.report_mirror import rows_of
 from layers.base import MapView, feature_collection
 
 # Cells about 40 px wide on screen: 360° / 2^zoom / 256 px per tile × 40 px.
@@ -32,14 +33,16 @@ class Cell:
 
 
 def density_cells(session: Session, filters: ReportFilter, zoom: int) -> tuple[float, list[Cell]]:
-    """Count reports per grid cell in the database (GROUP BY on floored coordinates)."""
+    """Count reports per grid cell (GROUP BY on floored coordinates): on the in-process column copy of
+    the reports when the session carries one that is loaded (data/report_mirror.py), else in the
+    database. Both run the same query."""
     size = cell_size_deg(zoom)
     row = func.floor(Report.lat / size).label("row")
     col = func.floor(Report.lon / size).label("col")
     query = apply_filter(
         select(row, col, func.count(Report.id)).where(Report.lat.is_not(None), Report.lon.is_not(None)),
         filters, utcnow()).group_by(row, col)
-    return size, [Cell(int(r), int(c), int(n)) for r, c, n in session.execute(query)]
+    return size, [Cell(int(r), int(c), int(n)) for r, c, n in rows_of(session, query, filters)]
 
 
 def colour_for(count: int, top: int) -> str:
@@ -102,6 +105,7 @@ def at_window(filters: ReportFilter, window: tuple[datetime, datetime]) -> Repor
 class DensityLayer:
     key = "density"
     about_reports = True
+    view_fields = ("zoom",)
     name_vi = "Mật độ phản ánh"
     name_en = "Report density"
     default_on = True

@@ -18,6 +18,7 @@ KIND_COLOURS = {"school": "#6f42c1", "health": "#d63384", "wifi": "#0dcaf0", "ma
 class PoisLayer:
     key = "pois"
     about_reports = False
+    view_fields: tuple[str, ...] = ()
     name_vi = "Điểm quan tâm"
     name_en = "Points of interest"
     default_on = False
