@@ -10,11 +10,16 @@ PostgreSQL database (and a SQLite file), and compares with per-row ORM inserts o
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -22,7 +27,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cpu import cpu_seconds, postgres_pids
+from sqlalchemy import text
 
+from data import report_import
+from data.db import copy_frame
 from data.geo import FieldMap, import_geojson
 from data.models import Report
 from data.report_import import context_of, import_reports, preset, read_table, validate
@@ -94,7 +102,9 @@ def measure(url: str, csv: Path, tmp: Path, label: str, baseline_rows: int) -> N
         located = int(result.rows["admin_unit_id"].notna().sum())
         pg_before, py_before = cpu_seconds(postgres_pids()), time.process_time()
         started = time.perf_counter()
-        summary = import_reports(runtime, csv, mapping, dry_run=False)
+        copied: list[pd.DataFrame] = []  # the import's own COPY frames, replayed below
+        with _keeping_frames(copied):
+            summary = import_reports(runtime, csv, mapping, dry_run=False)
         import_s = time.perf_counter() - started
         py_cpu, pg_cpu = time.process_time() - py_before, cpu_seconds(postgres_pids()) - pg_before
         print(f"[{label}] {rows:,} rows; {located:,} located in a district")
@@ -102,18 +112,72 @@ def measure(url: str, csv: Path, tmp: Path, label: str, baseline_rows: int) -> N
         print(f"[{label}] full import:    {rows / import_s:10,.0f} rows/s ({import_s:.2f} s, "
               f"{summary.imported:,} new, read + validate + write)")
         if label == "PostgreSQL":
+            per_row = (py_cpu + pg_cpu) / rows * 1e6
+            cores = os.cpu_count() or 1
             print(f"[{label}] CPU per row: import {py_cpu / rows * 1e6:.0f} µs, PostgreSQL {pg_cpu / rows * 1e6:.0f} µs"
-                  f" (all databases on the server)")
+                  f" (all databases on the server); ceiling with all {cores} cores busy: "
+                  f"{cores * 1e6 / per_row:,.0f} rows/s; 20,000 rows/s needs {20_000 * per_row / 1e6:.1f} cores")
         started = time.perf_counter()
         again = import_reports(runtime, csv, mapping, dry_run=False)
         print(f"[{label}] re-import:      {rows / (time.perf_counter() - started):10,.0f} rows/s "
               f"({again.imported} new, {again.already_imported:,} already there)")
+        if label == "PostgreSQL":
+            _where_postgres_time_goes(runtime, copied)
         if baseline_rows:
             naive_rate = _naive(runtime, result.rows.head(baseline_rows))
             print(f"[{label}] naive per-row ORM insert ({baseline_rows:,} rows): {naive_rate:,.0f} rows/s; "
                   f"full import is {rows / import_s / naive_rate:.1f}× faster")
     finally:
         runtime.close()
+
+
+@contextmanager
+def _keeping_frames(into: list[pd.DataFrame]) -> Iterator[None]:
+    """Keep a copy of each reports frame the import COPYs (the import runs unchanged); a chunk retried
+    after a tracking-code collision is kept once, as it was last sent."""
+    by_chunk: dict[str, pd.DataFrame] = {}
+
+    def keep(session: Any, model: Any, frame: pd.DataFrame) -> None:
+        if model is Report:
+            by_chunk[str(frame["idempotency_key"].iloc[0])] = frame.copy()
+        copy_frame(session, model, frame)
+
+    with patch.object(report_import, "copy_frame", keep):
+        yield
+    into.extend(by_chunk.values())
+
+
+def _where_postgres_time_goes(runtime: Any, frames: list[pd.DataFrame]) -> None:
+    """COPY the import's frames again (new codes and keys), with fewer indexes and keys each time:
+    PostgreSQL's CPU per report row, and what each group of indexes or the foreign keys cost."""
+    steps: list[tuple[str, list[str]]] = [
+        ("every index and key, as the app runs", []),
+        ("without ix_reports_change_stamp (the map copy's)", ["DROP INDEX ix_reports_change_stamp"]),
+        ("... and the 5 indexes the reports page and KPIs filter by",
+         [f"DROP INDEX {ix}" for ix in ("ix_reports_created_category", "ix_reports_status_expected",
+                                        "ix_reports_agency_created", "ix_reports_created_channel",
+                                        "ix_reports_admin_unit_id")]),
+        ("... and the foreign keys", ["fks"]),
+    ]
+    n = sum(len(f) for f in frames)
+    for i, (label, ddl) in enumerate(steps):
+        with runtime.engine.begin() as conn:
+            for statement in ddl:
+                if statement == "fks":
+                    for name in conn.execute(text("SELECT conname FROM pg_constraint WHERE contype = 'f' "
+                                                  "AND conrelid = 'reports'::regclass")).scalars().all():
+                        conn.execute(text(f"ALTER TABLE reports DROP CONSTRAINT {name}"))
+                else:
+                    conn.execute(text(statement))
+        before, started = cpu_seconds(postgres_pids()), time.perf_counter()
+        for frame in frames:
+            again = frame.assign(tracking_code=f"R{i}" + frame["tracking_code"],
+                                 idempotency_key=f"r{i}:" + frame["idempotency_key"])
+            with runtime.session() as session:
+                copy_frame(session, Report, again)
+        took = time.perf_counter() - started
+        print(f"[PostgreSQL] COPY of the same report rows again, {label}: {n / took:,.0f} rows/s, "
+              f"PostgreSQL {(cpu_seconds(postgres_pids()) - before) / n * 1e6:.0f} µs/row")
 
 
 def _naive(runtime: object, rows: pd.DataFrame) -> float:
