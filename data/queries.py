@@ -28,6 +28,7 @@ from data.models import (
     utcnow,
 )
 from data.proximity import Incident
+from data.report_mirror import rows_of
 from data.text import fold
 from data.workflow import SEES_ALL
 
@@ -332,7 +333,7 @@ def report_page(session: Session, f: ReportFilter, start: int, end: int,
     order = column.desc() if descending else column.asc()
     rows = [dict(r) for r in session.execute(
         query.order_by(order, Report.id.desc()).offset(start).limit(max(0, end - start))).mappings()]
-    total = session.scalar(apply_filter(select(func.count()).select_from(Report), f, now)) or 0
+    total = count_reports(session, f)
     for r in rows:
         r["overdue"] = is_overdue(r["status"], r["expected_at"], now)
     return rows, total
@@ -355,8 +356,9 @@ def choices(session: Session) -> dict[str, list[tuple[int, str, str]]]:
 
 
 def count_reports(session: Session, f: ReportFilter) -> int:
-    """How many reports match the filter."""
-    return int(session.scalar(apply_filter(select(func.count()).select_from(Report), f, utcnow())) or 0)
+    """How many reports match the filter (on the map copy of the reports when the session has one)."""
+    rows = rows_of(session, apply_filter(select(func.count()).select_from(Report), f, utcnow()), f)
+    return int(rows[0][0] or 0)
 
 
 # The columns a breakdown chart may group by: each is a plain column of reports, so the filter's
@@ -366,13 +368,15 @@ BREAKDOWNS = {"category": Report.category_id, "channel": Report.channel, "agency
 
 
 def breakdown(session: Session, f: ReportFilter, by: str, limit: int | None = None) -> list[tuple[Any, int]]:
-    """(category id | channel | agency id | status, count) of the filtered reports, largest first; one query."""
+    """(category id | channel | agency id | status, count) of the filtered reports, largest first; one query
+    (on the map copy of the reports when the session has one: data/report_mirror.py)."""
     column = BREAKDOWNS[by]
     query = apply_filter(select(column, func.count()).select_from(Report), f, utcnow())
-    query = query.group_by(column).order_by(func.count().desc(), column)
+    # NULLS LAST spelled out: SQLite would put them first, PostgreSQL and DuckDB last.
+    query = query.group_by(column).order_by(func.count().desc(), column.asc().nulls_last())
     if limit is not None:
         query = query.limit(limit)
-    return [(key, int(n)) for key, n in session.execute(query).all()]
+    return [(key, int(n)) for key, n in rows_of(session, query, f)]
 
 
 def _local_day(session: Session, column: Any, tz: tzinfo) -> Any:

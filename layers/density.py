@@ -105,7 +105,7 @@ def at_window(filters: ReportFilter, window: tuple[datetime, datetime]) -> Repor
 class DensityLayer:
     key = "density"
     about_reports = True
-    view_fields = ("zoom",)
+    view_fields: tuple[str, ...] = ("zoom",)
     name_vi = "Mật độ phản ánh"
     name_en = "Report density"
     default_on = True

@@ -34,7 +34,7 @@ def sensor_properties(kind: str, properties: dict[str, Any], lang: str) -> dict[
 class SensorsLayer:
     key = "sensors"
     about_reports = False
-    view_fields = ("lang",)
+    view_fields: tuple[str, ...] = ("lang",)
     name_vi = "Quan trắc môi trường"
     name_en = "Environment sensors"
     default_on = True

@@ -82,7 +82,7 @@ def vessel_rows(session: Session) -> list[VesselRow]:
 class VesselsLayer:
     key = "vessels"
     about_reports = False  # positions arrive without any report write
-    view_fields = ("lang",)
+    view_fields: tuple[str, ...] = ("lang",)
     name_vi = "Tàu cá"
     name_en = "Fishing vessels"
     default_on = True

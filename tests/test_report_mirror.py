@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text, update
 
 from data.db import bulk_insert
 from data.models import AdminUnit, Report, ReportStatus, utcnow
-from data.queries import ReportFilter
+from data.queries import BREAKDOWNS, ReportFilter, breakdown, count_reports
 from data.report_mirror import MIRRORED, ReportMirror
 from data.runtime import Runtime
 from data.workflow import apply
@@ -54,15 +54,19 @@ def _filters(w: World, district: int) -> list[ReportFilter]:
 
 
 def _compare(runtime: Runtime, mirror: ReportMirror, filters: list[ReportFilter]) -> int:
-    """Assert the copy's cells (two zooms) and ward figures equal the database's for each filter; the
-    cells compared."""
+    """Assert the copy's cells (two zooms), ward figures, breakdowns and totals equal the database's for
+    each filter; the cells compared."""
     compared = 0
     now = utcnow()
     with runtime.session() as s:
         for f in filters:
             from_copy_units = unit_counts(s, f, now)
+            from_copy_parts = [breakdown(s, f, by, limit=2) for by in BREAKDOWNS]
+            from_copy_total = count_reports(s, f)
             s.info.pop("report_mirror")
             assert unit_counts(s, f, now) == from_copy_units, f
+            assert [breakdown(s, f, by, limit=2) for by in BREAKDOWNS] == from_copy_parts, f
+            assert count_reports(s, f) == from_copy_total, f
             s.info["report_mirror"] = mirror
             for zoom in (12, 15):
                 from_copy = density_cells(s, f, zoom)
