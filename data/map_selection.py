@@ -13,13 +13,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from data.errors import InvalidInput
 from data.geo import BBox, bbox_of, distance_m, geometry_error, point_in_polygon
-from data.models import Report
-from data.queries import ReportFilter, export_rows
+from data.models import Report, utcnow
+from data.queries import ReportFilter, apply_filter, export_rows
+from data.report_mirror import rows_of
 
 METRES_PER_DEGREE_LAT = 111_320.0
 MAX_RADIUS_M = 50_000.0  # a circle wider than a province is a slip of the mouse, not a selection
@@ -94,6 +95,15 @@ def inside_any(areas: Iterable[Area], lat: float | None, lon: float | None) -> b
 def _boxes(areas: list[Area]) -> Any:
     return or_(*(and_(Report.lon >= w, Report.lon <= e, Report.lat >= s, Report.lat <= n)
                  for w, s, e, n in (a.bbox() for a in areas)))
+
+
+def count_inside(session: Session, f: ReportFilter, areas: list[Area]) -> int:
+    """How many of ``reports_inside`` there are, reading only the candidates' places (on the map copy
+    of the reports when the session has one: data/report_mirror.py)."""
+    placed = [Report.lat.is_not(None), Report.lon.is_not(None)]
+    where = [*placed, _boxes(areas)] if areas else placed
+    rows = rows_of(session, apply_filter(select(Report.lat, Report.lon).where(*where), f, utcnow()), f)
+    return sum(1 for lat, lon in rows if not areas or inside_any(areas, lat, lon))
 
 
 def reports_inside(session: Session, f: ReportFilter, areas: list[Area]) -> Iterator[dict[str, Any]]:

@@ -32,6 +32,7 @@ import pandas as pd
 from sqlalchemy import Column, Engine, MetaData, Select, Table, create_engine, select
 from sqlalchemy.pool import StaticPool
 
+from data.answers import WRITTEN
 from data.models import AdminUnit, Report
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ UNITS = (AdminUnit.id, AdminUnit.parent_id)  # a district in a filter stands for
 DTYPES = {"id": "int64", "category_id": "Int64", "agency_id": "Int64", "admin_unit_id": "Int64",
           "lat": "Float64", "lon": "Float64", "rating": "Int64"}
 RETRY_LOAD_S = 60.0  # after a failed load, the database answers for this long before a new try
-SESSION_KEY = "report_mirror"  # Session.info key under which the runtime hands the copy to layers
+SESSION_KEY = "report_mirror"  # Session.info key under which the runtime hands the copy to its sessions
 
 
 class ReportMirror:
@@ -164,7 +165,7 @@ def rows_of(session: Session, query: Select[Any], filters: ReportFilter) -> list
     """``query`` (over reports narrowed to ``filters``) answered by the session's copy when it can,
     else by the database: the same rows either way."""
     mirror = ReportMirror.of(session)
-    if mirror is not None and mirror.can_answer(filters):
+    if mirror is not None and mirror.can_answer(filters) and not _wrote_reports(session):
         try:
             rows = mirror.answer(query)
         except Exception:  # a fault in the copy must not blank the map: the database still knows
@@ -173,6 +174,14 @@ def rows_of(session: Session, query: Select[Any], filters: ReportFilter) -> list
         if rows is not None:
             return rows
     return list(session.execute(query))
+
+
+def _wrote_reports(session: Session) -> bool:
+    """True when the session's own transaction changed reports or wards it has not committed yet: the
+    copy holds committed rows only, and the session must see its own writes."""
+    if any(isinstance(o, (Report, AdminUnit)) for o in (*session.new, *session.dirty, *session.deleted)):
+        return True
+    return session.in_transaction() and bool(session.connection().info.get(WRITTEN))
 
 
 def _table(name: str, columns: tuple[Any, ...]) -> Table:

@@ -15,7 +15,7 @@ import pytest
 from dashboard.map_export import MAX_ROWS, build_export
 from dashboard.report_export import SEALED_COLUMNS, columns_for
 from data.errors import InvalidInput
-from data.map_selection import Area, areas_of, inside_any, reports_inside
+from data.map_selection import Area, areas_of, count_inside, inside_any, reports_inside
 from data.models import ReportStatus, utcnow
 from data.queries import ReportFilter
 from data.runtime import Runtime
@@ -87,7 +87,9 @@ def _seed(runtime: Runtime) -> None:
 
 def _codes(runtime: Runtime, f: ReportFilter, drawn: dict[str, Any] | None) -> list[str]:
     with runtime.session() as s:
-        return [r["tracking_code"] for r in reports_inside(s, f, areas_of(drawn))]
+        codes = [r["tracking_code"] for r in reports_inside(s, f, areas_of(drawn))]
+        assert count_inside(s, f, areas_of(drawn)) == len(codes)  # the panel's count, from places only
+        return codes
 
 
 def test_reports_inside_a_polygon_or_a_circle(runtime: Runtime) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text, update
 from data.db import bulk_insert
 from data.models import AdminUnit, Report, ReportStatus, utcnow
 from data.queries import BREAKDOWNS, ReportFilter, breakdown, count_reports
-from data.report_mirror import MIRRORED, ReportMirror
+from data.report_mirror import MIRRORED, ReportMirror, _wrote_reports
 from data.runtime import Runtime
 from data.workflow import apply
 from layers.boundaries import unit_counts
@@ -189,3 +189,26 @@ def test_a_text_search_asks_the_database_and_the_copy_loads_in_the_background(ru
         time.sleep(0.05)
     assert mirror.loaded and mirror.rows == 2
     assert mirror.answer(select(func.count()).select_from(Report)) == [(2,)]
+
+
+def test_a_session_that_wrote_reports_sees_its_own_writes(runtime: Runtime) -> None:
+    """The copy holds committed rows only: a transaction that wrote reports is answered by the database."""
+    with runtime.session() as s:
+        w = world(s)
+        report(s, w)
+        mirror = ReportMirror.of(s)
+    assert mirror is not None
+    mirror.load()
+    with runtime.session() as s:
+        assert count_reports(s, ReportFilter()) == 1
+        report(s, w)  # flushed, not committed
+        assert count_reports(s, ReportFilter()) == 2
+        s.add(Report(tracking_code="T-PENDING", channel="web", status="received", description="Chưa flush"))
+        assert count_reports(s, ReportFilter()) == 3  # autoflush: the database sees it too
+    with runtime.session() as s:
+        s.execute(update(Report).values(status="verified"))  # a Core write: the connection is flagged
+        assert [n for _, n in breakdown(s, ReportFilter(), "status")] == [3]
+        assert breakdown(s, ReportFilter(), "status")[0][0] == "verified"
+    with runtime.session() as s:
+        assert breakdown(s, ReportFilter(), "status") == [("verified", 3)]  # the copy, after the commit
+        assert not _wrote_reports(s)

@@ -30,7 +30,7 @@ from dashboard.map_export import FORMATS, build_export
 from dashboard.map_layers import base_layers, draw_layers, failure_badges, layer_name, legend
 from data.errors import IocError
 from data.filter_url import FilterChoice
-from data.map_selection import areas_of, reports_inside
+from data.map_selection import areas_of, count_inside, reports_inside
 from data.models import AdminUnit, utcnow
 from data.queries import ReportFilter, breakdown, choices
 from layers.base import MapView
@@ -432,7 +432,7 @@ def selection(drawn: dict[str, Any] | None, windows: dict[str, Any], step: int |
     if not areas:
         return None
     with runtime_of().session() as session:
-        n = sum(1 for _ in reports_inside(session, _shown_filter(windows, step), areas))
+        n = count_inside(session, _shown_filter(windows, step), areas)
     return html.Div(dbc.Alert(t("map.selection").format(n=fmt_number(n), shapes=len(areas)), color="info",
                               className="small"), id="map-selection-count", **{"data-count": n})
 
