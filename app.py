@@ -6,6 +6,7 @@ the gateways and ``python -m data.worker`` for the jobs, all sharing PostgreSQL 
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -159,10 +160,20 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> dash.Dash:
     return app
 
 
+def settle() -> None:
+    """Move everything built at start-up out of the garbage collector's way: it lives as long as the
+    process, and each full collection walked all of it, a ≈ 100 ms pause every few dozen requests
+    (bench/map_density.py). Only for a serving process: tests build many apps in one."""
+    gc.collect()
+    gc.freeze()
+
+
 def __getattr__(name: str) -> Any:
     """``gunicorn 'app:server'`` builds the app on first access, not at import time."""
     if name == "server":
-        return create_app(load_settings()).server
+        server = create_app(load_settings()).server
+        settle()
+        return server
     raise AttributeError(name)
 
 
@@ -172,6 +183,7 @@ def main() -> int:
         logging.basicConfig(level=settings.log_level,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         app = create_app(settings)
+        settle()
     except ConfigError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
