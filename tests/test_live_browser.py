@@ -113,3 +113,37 @@ def test_reports_and_alerts_reach_every_screen_live(live: tuple[LiveApp, str], b
     _connected(wall.page)
     assert wall.errors == []
     assert desk.errors == []
+
+
+def test_the_map_heatmap_takes_new_reports_live(live: tuple[LiveApp, str], browser: Browser) -> None:
+    """A report posted over Open311 lands in the wall's heatmap without a reload (a new cell where
+    nothing was), counted on the map copy."""
+    app, api_key = live
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    wall = watch(context.new_page())
+    login(wall.page, app.url, "vanhanh", PASSWORD)
+    wall.page.goto(f"{app.url}/map?z=13&lat=16.4500&lon=107.6000")
+    _connected(wall.page)
+    cells = wall.page.locator("#map-map path.ioc-map-cell")
+    before = _density_cells(app)
+    expect(cells).to_have_count(before)
+    far_corner = {"lat": "16.4250", "long": "107.6450"}  # in the ward, away from every other report
+    response = requests.post(f"{app.url}/open311/v2/requests.json", timeout=30, data={
+        "api_key": api_key, "service_code": "den-duong", "description": "Đèn đường tắt cả dãy", **far_corner})
+    assert response.status_code == 200, response.text
+    expect(cells).to_have_count(before + 1, timeout=5_000)
+    assert _density_cells(app) == before + 1
+    assert wall.errors == []
+    context.close()
+
+
+def _density_cells(app: LiveApp) -> int:
+    """How many cells the database counts for the map's default period at zoom 13."""
+    from datetime import timedelta
+
+    from data.models import utcnow
+    from data.queries import ReportFilter
+    from layers.density import density_cells
+
+    with open_runtime(app.database_url, map_copy=False) as runtime, runtime.session() as s:
+        return len(density_cells(s, ReportFilter(since=utcnow() - timedelta(days=30)), 13)[1])

@@ -162,8 +162,9 @@ def layout(**query: Any) -> Any:
         dcc.Store(id="map-url-sync"),
         dcc.Store(id="map-unit"),
         dcc.Store(id="map-live"),
+        dcc.Store(id="map-reports-live"),
         dcc.Store(id="map-rendered", data={"query": search, "step": len(windows["windows"]),
-                                           "shade": state.shade, "zoom": view.zoom}),
+                                           "shade": state.shade, "zoom": view.zoom, "live": None}),
         dcc.Interval(id="map-timer", interval=PLAY_EVERY_MS, disabled=True),
         dcc.Download(id="map-download"),
     ])
@@ -245,15 +246,20 @@ def period_changed(search: str | None, unit: str | None) -> Any:
 
 
 # The live feed redraws the layers of things that change by themselves (cameras, alerts, sensors, boats),
-# sifted in the browser and at most once per 2 s (live-tick), never the report layers (filters drive those).
+# sifted in the browser and at most once per 2 s (live-tick); new or changed reports redraw the report
+# layers (density, shading) through ``redraw``, like a filter change: one cached answer per write for
+# every screen, counted on the map copy.
 LIVE_LAYERS = tuple(layer for layer in LAYERS if not layer.about_reports and layer.key != "pois")
 clientside_callback(
     """function (tick) {
         var topics = (tick && tick.topics) || [];
         var wanted = ["cameras", "alerts", "vessels"].filter(function (t) { return topics.indexOf(t) >= 0; });
-        return wanted.length ? tick.at : window.dash_clientside.no_update;
+        var reports = topics.indexOf("reports") >= 0;
+        var none = window.dash_clientside.no_update;
+        return [wanted.length ? tick.at : none, reports ? tick.at : none];
     }""",
-    Output("map-live", "data"), Input("live-tick", "data"), prevent_initial_call=True)
+    Output("map-live", "data"), Output("map-reports-live", "data"), Input("live-tick", "data"),
+    prevent_initial_call=True)
 
 
 @callback(
@@ -278,13 +284,14 @@ def live_redraw(_: int | None, search: str | None, zoom: float | None, shade: st
     Input("map-step", "value"),
     Input("map-shade", "value"),
     Input("map-map", "zoom"),
+    Input("map-reports-live", "data"),
     State("map-rendered", "data"),
     prevent_initial_call=True,
 )
 def redraw(windows: dict[str, Any], step: int | None, shade: str | None, zoom: float | None,
-           rendered: dict[str, Any] | None) -> Any:
+           live: float | None, rendered: dict[str, Any] | None) -> Any:
     key = {"query": windows["query"], "step": step, "shade": shade or DEFAULT_MEASURE,
-           "zoom": int(zoom or runtime_of().settings.map_zoom)}
+           "zoom": int(zoom or runtime_of().settings.map_zoom), "live": live}
     if key == rendered:  # the map reports its own zoom once drawn: nothing to redo
         raise PreventUpdate
     view = MapView(zoom=key["zoom"], lang=lang(), shade=key["shade"])
