@@ -97,13 +97,17 @@ def _boxes(areas: list[Area]) -> Any:
                  for w, s, e, n in (a.bbox() for a in areas)))
 
 
+def _candidates(areas: list[Area]) -> list[Any]:
+    """What the database can narrow by: a place, inside the areas' bounding boxes (when there are areas)."""
+    placed = [Report.lat.is_not(None), Report.lon.is_not(None)]
+    return [*placed, _boxes(areas)] if areas else placed
+
+
 def count_inside(session: Session, f: ReportFilter, areas: list[Area]) -> int:
     """How many of ``reports_inside`` there are, reading only the candidates' places (on the map copy
     of the reports when the session has one: data/report_mirror.py)."""
-    placed = [Report.lat.is_not(None), Report.lon.is_not(None)]
-    where = [*placed, _boxes(areas)] if areas else placed
-    rows = rows_of(session, apply_filter(select(Report.lat, Report.lon).where(*where), f, utcnow()), f)
-    return sum(1 for lat, lon in rows if not areas or inside_any(areas, lat, lon))
+    query = apply_filter(select(Report.lat, Report.lon).where(*_candidates(areas)), f, utcnow())
+    return sum(1 for lat, lon in rows_of(session, query, f) if not areas or inside_any(areas, lat, lon))
 
 
 def reports_inside(session: Session, f: ReportFilter, areas: list[Area]) -> Iterator[dict[str, Any]]:
@@ -111,8 +115,6 @@ def reports_inside(session: Session, f: ReportFilter, areas: list[Area]) -> Iter
 
     Rows are the export's, without the sealed reporter columns whatever the viewer's role.
     """
-    placed = [Report.lat.is_not(None), Report.lon.is_not(None)]
-    where = [*placed, _boxes(areas)] if areas else placed
-    for row in export_rows(session, f, sealed=False, where=where):
+    for row in export_rows(session, f, sealed=False, where=_candidates(areas)):
         if not areas or inside_any(areas, row["lat"], row["lon"]):
             yield row
