@@ -69,11 +69,17 @@ def owner_of(component_id: Any, table: Mapping[str, Audience]) -> Audience | Non
     return table[max(claims, key=len)] if claims else None
 
 
+def _declared(spec: Mapping[str, Any]) -> list[Any]:
+    """A registered callback's ``Output``s (one output is registered bare, several as a list)."""
+    output = spec.get("output")
+    if output is None or spec.get("no_output"):
+        return []
+    return list(output) if isinstance(output, list | tuple) else [output]
+
+
 def callback_audience(spec: Mapping[str, Any], table: Mapping[str, Audience]) -> Audience | None:
     """Who may run a registered callback: those who may write every one of its outputs."""
-    outputs = spec.get("output")
-    outputs = outputs if isinstance(outputs, list | tuple) else [outputs] if outputs is not None else []
-    owners = [owner_of(o.component_id, table) for o in outputs]
+    owners = [owner_of(o.component_id, table) for o in _declared(spec)]
     if not owners or any(owner is None for owner in owners):
         return None
     return reduce(lambda a, b: a & b, [o for o in owners if o is not None])
@@ -106,7 +112,7 @@ def _admit(output: str, audience: Audience | None) -> None:
         raise IocError(t("login.required"), status=401, title=t("login.title"))
     if audience is not None and Role(current_user.role) in audience.roles:
         return
-    audit_action("denied", target=f"callback:{output}"[:200])
+    audit_action("denied", target=f"callback:{output}")
     raise Forbidden(t("login.forbidden") if audience is not None else t("cb.no_owner"))
 
 
@@ -125,14 +131,13 @@ def _check_shape(body: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
         items, count = body.get(field, [] if field == "state" else None), len(spec[field])
         if not isinstance(items, list) or len(items) != count or not all(_is_slot(i) for i in items):
             raise InvalidInput(t("cb.shape").format(field=field, count=count))
-    if not spec.get("no_output"):
-        outputs, declared = body.get("outputs"), spec["output"]
-        if isinstance(declared, list | tuple):
-            fits = isinstance(outputs, list) and len(outputs) == len(declared) and all(_is_slot(o) for o in outputs)
-        else:
-            fits = _is_slot(outputs)
-        if not fits:
-            raise InvalidInput(t("cb.outputs").format(count=len(declared) if isinstance(declared, list | tuple) else 1))
+    declared, outputs = _declared(spec), body.get("outputs")
+    if declared and isinstance(spec["output"], list | tuple):  # Dash sends a list, one slot per output
+        fits = isinstance(outputs, list) and len(outputs) == len(declared) and all(_is_slot(o) for o in outputs)
+    else:
+        fits = not declared or _is_slot(outputs)
+    if not fits:
+        raise InvalidInput(t("cb.outputs").format(count=len(declared)))
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
         raise InvalidInput(t("cb.changed"))

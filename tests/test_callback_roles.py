@@ -18,15 +18,17 @@ from typing import Any
 
 import dash
 import pytest
+from dash import ALL, Input, Output
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app import create_app
+from dashboard.callback_guard import Audience, audiences, callback_audience
 from data import audit
 from data.models import Alert, Camera, Indicator, ReportStatus, User, utcnow
 from data.runtime import Runtime
-from data.users import hash_password
+from data.users import PAGE_ROLES, hash_password
 from tests.dbfixtures import fresh_pg_database, open_runtime
 from tests.factories import HUE_LAT, HUE_LON, report, world
 
@@ -46,6 +48,7 @@ INTRUDER, INTRUDER_IP = "ke-do-tham", "203.0.113.9"
 class Site:
     """The app on a seeded database, with one signed-in client per role."""
 
+    app: dash.Dash
     server: Flask
     own_codes: list[str]  # reports of the agency account's agency
     other_codes: list[str]  # reports of another agency
@@ -100,7 +103,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         runtime = stack.enter_context(open_runtime(url))
         own, other, alert_id, resolved = _seed(runtime)
         app = create_app(runtime.settings, runtime)
-        yield Site(app.server, own, other, alert_id, resolved)
+        yield Site(app, app.server, own, other, alert_id, resolved)
 
 
 # --- reading layouts ---------------------------------------------------------------------------
@@ -371,3 +374,43 @@ def test_malformed_body_message_follows_the_language(site: Site) -> None:
     assert vi != en and "nowhere.children" in vi and "nowhere.children" in en
     assert "callback" in en.lower()
 
+
+
+# --- callbacks added later ---------------------------------------------------------------------
+
+
+def test_owners_come_from_the_id_prefix_and_an_unclaimed_output_has_none() -> None:
+    table = audiences()
+    assert callback_audience({"output": Output("audit-new", "children")}, table) == Audience(PAGE_ROLES["audit"])
+    assert callback_audience({"output": Output("imports-kpi-new", "data")}, table) == Audience(PAGE_ROLES["imports"])
+    assert callback_audience({"output": Output("kpi-new", "data")}, table) == Audience(PAGE_ROLES["kpis"])
+    assert callback_audience({"output": Output({"type": "alerts-row", "id": ALL}, "active")},
+                             table) == Audience(PAGE_ROLES["alerts"])
+    both = [Output("public-new", "children"), Output("alerts-new", "children")]  # each output's roles, at once
+    assert callback_audience({"output": both}, table) == Audience(PAGE_ROLES["alerts"])
+    assert callback_audience({"output": Output("public-new", "children")}, table).public  # type: ignore[union-attr]
+    assert callback_audience({"output": Output("stray-new", "children")}, table) is None
+    assert callback_audience({"output": [Output("map-new", "children"), Output("stray-new", "data")]}, table) is None
+
+
+def test_a_new_callback_is_guarded_without_a_line_of_its_own(site: Site) -> None:
+    """One on an existing page answers to that page's roles; one that no page claims is refused to all."""
+    added = {"audit-added.children": "audit-added-button", "stray-added.children": "stray-added-button"}
+    for output, button in added.items():
+        register = site.app.callback(Output(output.split(".")[0], "children"), Input(button, "n_clicks"))
+        register(lambda n: f"ran-callback {n}")
+    try:
+        values = {button: {"n_clicks": 1} for button in added.values()}
+        assert _call(site, "admin", "audit-added.children", values).get_json()["response"] == {
+            "audit-added": {"children": "ran-callback 1"}}
+        assert _call(site, "operator", "audit-added.children", values).status_code == 403
+        assert _call(site, None, "audit-added.children", values).status_code == 401
+        for role in ("admin", "operator"):
+            refused = _call(site, role, "stray-added.children", values)
+            assert refused.status_code == 403 and "ran-callback" not in refused.get_data(as_text=True)
+            assert "không thuộc trang nào" in refused.get_json()["error"]
+        assert _call(site, None, "stray-added.children", values).status_code == 401
+    finally:  # the replay above must not meet them (they sit on no page)
+        for output in added:
+            site.app.callback_map.pop(output)
+        site.app._callback_list[:] = [c for c in site.app._callback_list if c["output"] not in added]
