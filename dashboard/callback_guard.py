@@ -15,6 +15,7 @@ from functools import reduce
 from typing import Any
 
 import dash
+from dash import Output
 from flask import request
 from flask_login import current_user
 
@@ -125,19 +126,30 @@ def _is_slot(item: Any) -> bool:
     return _is_dependency(item) or (isinstance(item, list) and all(_is_dependency(i) for i in item))
 
 
+def _names(slot: Any, declared: Output) -> bool:
+    """A body's output slot names the declared output (Dash itself would answer a mismatch with a 500)."""
+    items = slot if isinstance(slot, list) else [slot]
+    return all(Output(i["id"], i["property"].split("@")[0]) == declared for i in items)
+
+
+def _outputs_fit(outputs: Any, spec: Mapping[str, Any]) -> bool:
+    declared = _declared(spec)
+    if not declared:
+        return True  # Dash ignores the outputs of a callback without any
+    if not isinstance(spec["output"], list | tuple):  # one output travels bare, several as a list
+        outputs = [outputs]
+    return isinstance(outputs, list) and len(outputs) == len(declared) and all(
+        _is_slot(o) and _names(o, d) for o, d in zip(outputs, declared, strict=True))
+
+
 def _check_shape(body: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
     """The body matches the registered callback, so Dash's dispatch cannot trip over it."""
     for field in ("inputs", "state"):
         items, count = body.get(field, [] if field == "state" else None), len(spec[field])
         if not isinstance(items, list) or len(items) != count or not all(_is_slot(i) for i in items):
             raise InvalidInput(t("cb.shape").format(field=field, count=count))
-    declared, outputs = _declared(spec), body.get("outputs")
-    if declared and isinstance(spec["output"], list | tuple):  # Dash sends a list, one slot per output
-        fits = isinstance(outputs, list) and len(outputs) == len(declared) and all(_is_slot(o) for o in outputs)
-    else:
-        fits = not declared or _is_slot(outputs)
-    if not fits:
-        raise InvalidInput(t("cb.outputs").format(count=len(declared)))
+    if not _outputs_fit(body.get("outputs"), spec):
+        raise InvalidInput(t("cb.outputs").format(count=len(_declared(spec))))
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
         raise InvalidInput(t("cb.changed"))

@@ -225,8 +225,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                  "mỗi mục có 'id' và 'property'.",
                  "The update request's '{field}' is malformed: it must list {count} items, "
                  "each with 'id' and 'property'."),
-    "cb.outputs": ("Trường 'outputs' không khớp callback: cần {count} đầu ra, mỗi đầu ra có 'id' và 'property'.",
-                   "'outputs' does not match the callback: it needs {count} outputs, each with 'id' and 'property'."),
+    "cb.outputs": ("Trường 'outputs' không khớp callback: phải liệt kê đúng {count} đầu ra của nó, mỗi đầu ra "
+                   "có 'id' và 'property'.",
+                   "'outputs' does not match the callback: it must list its {count} outputs, each with its 'id' "
+                   "and 'property'."),
     "cb.changed": ("Trường 'changedPropIds' phải là danh sách chuỗi.", "'changedPropIds' must be a list of strings."),
     "cb.no_owner": ("Callback này không thuộc trang nào nên bị từ chối.",
                     "This callback belongs to no page, so it is refused."),

@@ -344,6 +344,8 @@ MALFORMED: list[tuple[str, bytes | dict[str, Any], str]] = [
     ("too few outputs", {"output": MULTI, "outputs": [{"id": "cameras-seen", "property": "data"}],
                          "inputs": [{"id": "a", "property": "b"}] * 2, "state": [{"id": "a", "property": "b"}] * 2},
      "application/json"),
+    ("outputs of another callback", GOOD | {"outputs": {"id": "public-found", "property": "children"}},
+     "application/json"),
     ("changedPropIds not a list", GOOD | {"changedPropIds": 5}, "application/json"),
 ]
 
@@ -414,3 +416,13 @@ def test_a_new_callback_is_guarded_without_a_line_of_its_own(site: Site) -> None
         for output in added:
             site.app.callback_map.pop(output)
         site.app._callback_list[:] = [c for c in site.app._callback_list if c["output"] not in added]
+
+
+def test_a_visitor_cannot_borrow_the_public_page_outputs(site: Site) -> None:
+    """The guard judges the callback the body's ``output`` names, never the ``outputs`` the client lists."""
+    dep = next(d for d in _dependencies(site) if d["output"] == "alerts-list.children")
+    body = _body(dep, {"alerts-filter-status": {"value": "all"}}) | {
+        "outputs": {"id": "public-found", "property": "children"}}
+    answer = site.client(None).post("/_dash-update-component", json=body)
+    assert answer.status_code == 401
+    assert INTRUDER not in answer.get_data(as_text=True)
