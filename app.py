@@ -20,6 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import shell
 from dashboard.auth import init_auth
+from dashboard.callback_guard import init_callback_guard
 from dashboard.i18n import lang
 from dashboard.tiles import init_tiles
 from data.db import startup_lock
@@ -156,6 +157,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> dash.Dash:
         update_title=None,
     )
     app.layout = shell.layout
+    init_callback_guard(app)  # after Dash's own set-up hooks, so every callback is registered when it runs
     server.extensions["ioc"].jobs.start()
     return app
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -17,7 +16,7 @@ from data.runtime import Runtime
 from data.users import PAGE_ROLES, SEES_REPORTER, authenticate
 
 # Paths anyone may open. Dash's own endpoints serve the public page too; the callbacks behind
-# them are checked one by one in ``_guard_callback``.
+# them are checked one by one in ``dashboard.callback_guard``.
 OPEN_PREFIXES = (
     "/login", "/logout", "/lang/", "/public", "/assets/", "/vendor/", "/_dash-layout",
     "/_dash-dependencies", "/_dash-component-suites/", "/_favicon", "/_reload-hash", "/open311/",
@@ -27,8 +26,6 @@ OPEN_PREFIXES = (
     # Served by a view that checks, file by file, that the viewer may see it.
     "/media/",
 )
-# Component ids an anonymous visitor's callbacks may write: the page router and the public page.
-PUBLIC_OUTPUT_PREFIXES = ("public-", "_pages_", "shell-")
 
 
 @dataclass(frozen=True)
@@ -172,39 +169,13 @@ def _is_open(path: str) -> bool:
     return path == "/public" or path.startswith(OPEN_PREFIXES)
 
 
-def _output_ids(body: dict[str, Any]) -> list[str]:
-    outputs = body.get("outputs", [])
-    if isinstance(outputs, dict):
-        outputs = [outputs]
-    ids = []
-    for out in outputs:
-        if isinstance(out, list):  # an ALL/ALLSMALLER pattern output: a list of outputs
-            ids.extend(_output_ids({"outputs": out}))
-            continue
-        ident = out.get("id", "") if isinstance(out, dict) else ""
-        ids.append(str(ident.get("type", "")) if isinstance(ident, dict) else str(ident))
-    return ids
-
-
-def _guard_callback() -> Any:
-    """Anonymous callbacks may only write the public page's components (or route pages)."""
-    try:
-        body = json.loads(request.get_data(cache=True) or b"{}")
-    except ValueError:
-        return jsonify(ok=False, error="Yêu cầu không hợp lệ (invalid request body)."), 400
-    ids = _output_ids(body) if isinstance(body, dict) else []
-    if ids and all(i.startswith(PUBLIC_OUTPUT_PREFIXES) for i in ids):
-        return None
-    return jsonify(ok=False, error=t("login.required")), 401
-
-
 def guard() -> Any:
     """Run before every request: anonymous visitors reach only the login and public pages."""
     if current_user.is_authenticated:
         return None
     path = request.path
     if path == "/_dash-update-component":
-        return _guard_callback()
+        return None  # each callback's roles, visitors' included: dashboard.callback_guard
     if _is_open(path):
         return None
     if path.startswith("/api/"):

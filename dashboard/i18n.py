@@ -213,6 +213,25 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login.required": ("Vui lòng đăng nhập để xem trang này.", "Please log in to see this page."),
     "login.forbidden": ("Tài khoản của bạn không có quyền xem trang này.",
                         "Your account may not see this page."),
+    "cb.not_json": ("Yêu cầu cập nhật phải là một đối tượng JSON (Content-Type: application/json).",
+                    "An update request must be a JSON object (Content-Type: application/json)."),
+    "cb.no_output": ("Yêu cầu cập nhật thiếu trường 'output': chuỗi chỉ callback cần chạy.",
+                     "The update request lacks 'output', the string that names the callback to run."),
+    "cb.unknown": ("Không có callback nào cho '{output}'. Hãy tải lại trang: ứng dụng có thể vừa được cập nhật.",
+                   "No callback answers '{output}'. Reload the page: the app may have been updated."),
+    "cb.clientside": ("Callback '{output}' chạy trong trình duyệt, không chạy trên máy chủ.",
+                      "The callback '{output}' runs in the browser, not on the server."),
+    "cb.shape": ("Trường '{field}' của yêu cầu cập nhật không đúng dạng: cần danh sách {count} mục, "
+                 "mỗi mục có 'id' và 'property'.",
+                 "The update request's '{field}' is malformed: it must list {count} items, "
+                 "each with 'id' and 'property'."),
+    "cb.outputs": ("Trường 'outputs' không khớp callback: phải liệt kê đúng {count} đầu ra của nó, mỗi đầu ra "
+                   "có 'id' và 'property'.",
+                   "'outputs' does not match the callback: it must list its {count} outputs, each with its 'id' "
+                   "and 'property'."),
+    "cb.changed": ("Trường 'changedPropIds' phải là danh sách chuỗi.", "'changedPropIds' must be a list of strings."),
+    "cb.no_owner": ("Callback này không thuộc trang nào nên bị từ chối.",
+                    "This callback belongs to no page, so it is refused."),
     "ov.open": ("Phản ánh đang xử lý", "Open reports"),
     "ov.overdue": ("Quá hạn", "Overdue"),
     "ov.today": ("Tiếp nhận hôm nay", "Received today"),

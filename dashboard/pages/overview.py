@@ -9,12 +9,13 @@ import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, callback, clientside_callback, dcc, html
+from flask_login import current_user
 
 from dashboard.auth import runtime_of
 from dashboard.components import fmt_time, kpi_card, page_guard, report_table, stat_card
 from dashboard.i18n import t
 from data.models import Category, utcnow
-from data.queries import counts_by, latest_kpis, overview, recent_reports
+from data.queries import ReportFilter, counts_by, latest_kpis, overview, recent_reports
 
 dash.register_page(__name__, path="/", name="overview", title="IOC – Tổng quan")
 
@@ -46,13 +47,18 @@ def refresh(_: int | None, _live: int | None) -> Any:
     return _body()
 
 
+def _viewer_agency() -> int | None:
+    """The agency whose reports this viewer is limited to (agency staff), None for those who see all."""
+    return ReportFilter().seen_by(str(current_user.role), current_user.agency_id).agency_id
+
+
 def _body() -> Any:
     now = utcnow()
     with runtime_of().session() as session:
         ov = overview(session, now, runtime_of().settings.tz)
         settings = runtime_of().settings
         kpis = latest_kpis(session, datetime.now(settings.tz).date(), settings.kpi_grace_periods, limit=8)
-        recent = recent_reports(session, limit=10)
+        recent = recent_reports(session, limit=10, agency_id=_viewer_agency())
         by_category = counts_by(session, Category.name, since=now - timedelta(days=30))
     stats = [
         (t("ov.open"), ov.open_reports, "overview-open", "primary"),
