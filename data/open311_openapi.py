@@ -62,7 +62,10 @@ SCHEMAS: dict[str, Any] = {
     "Note": {"type": "object", "properties": {
         "datetime": {"type": "string", "format": "date-time"}, "summary": {"type": "string"},
         "description": {"type": "string"}, "type": {"type": "string"}}},
-    "ServiceRequest": {"type": "object", "required": ["service_request_id", "status"], "properties": {
+    "ServiceRequest": {"type": "object", "required": ["service_request_id", "status"], "description":
+        "A published request has every field; an unpublished one, asked for by its id, only "
+        "service_request_id, status, service_code, service_name, requested_datetime, updated_datetime, "
+        "expected_datetime and agency_responsible.", "properties": {
         "service_request_id": {"type": "string", "description": "the tracking code"},
         "status": {"type": "string", "enum": ["open", "closed"]}, "status_notes": {"type": "string"},
         "service_name": {"type": "string"}, "service_code": {"type": "string"}, "description": {"type": "string"},
@@ -128,7 +131,8 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         _query("jurisdiction_id", "accepted and ignored: this server has one jurisdiction"),
     ]
     requests_item = _named({
-        "get": _get("Published service requests, newest first", "ServiceRequest", list_params, (400,))["get"]
+        "get": _get("Published service requests, newest first (by service_request_id: unpublished ones too, "
+                    "as their minimal record)", "ServiceRequest", list_params, (400,))["get"]
         | {"responses": {"200": _ok("requests", {"type": "array", "items": _ref("ServiceRequest")}),
                          **_errors(400)}},
         "post": {
@@ -152,7 +156,8 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "service_definition"))
     paths |= _both("/requests", requests_item)
     paths |= _both("/requests/{service_request_id}", _named({"get": {
-        "summary": "One published service request", "parameters": [_path_param("service_request_id", "tracking code")],
+        "summary": "One service request (unpublished: its minimal record only)",
+        "parameters": [_path_param("service_request_id", "tracking code")],
         "responses": {"200": _ok("a list of one request", {"type": "array", "items": _ref("ServiceRequest")}),
                       **_errors(404)}}}, "request"))
     paths |= _both("/tokens/{token}", _named(_get(
@@ -166,7 +171,10 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "info": {"title": "IOC Open311 GeoReport v2", "version": "2.0.0",
                  "description": "Phản ánh hiện trường theo chuẩn Open311 GeoReport v2 "
                                 "(http://wiki.open311.org/GeoReport_v2). "
-                                "Only published reports are readable; an unpublished one answers 404. "
+                                "Only published reports are listed. Asked for by its id, an unpublished "
+                                "report answers its minimal record (service_request_id, status, service_code, "
+                                "service_name, the three datetimes, agency_responsible): never its "
+                                "description, address, place or media. "
                                 "Reporter names, phones and emails never appear in any answer."},
         "servers": [{"url": f"{base_url.rstrip('/')}/open311/v2"}],
         "paths": paths,

@@ -193,8 +193,8 @@ def test_post_form_encoded_commits_before_the_answer(live: Live) -> None:
         assert report.attributes is not None and report.attributes["device_id"] == "device-XYZ-42"
     token = requests.get(f"{live.base}/tokens/{code}.json", timeout=10).json()
     assert token == [{"service_request_id": code, "token": code}]
-    # Not published yet: the public API does not show it, exactly as if it did not exist.
-    assert requests.get(f"{live.base}/requests/{code}.json", timeout=10).status_code == 404
+    # Not published yet: its own id answers, with where it stands only (see the minimal record's test).
+    assert requests.get(f"{live.base}/requests/{code}.json", timeout=10).status_code == 200
 
 
 def test_api_key_missing_or_wrong_is_403(live: Live) -> None:
@@ -339,7 +339,8 @@ def test_get_requests_filters_and_pages(live: Live) -> None:
                                                           timeout=10).json()] == [old]
     by_id = requests.get(f"{live.base}/requests.json", params={"service_request_id": f"{old},{lights[0]},{hidden}",
                                                                "status": "closed"}, timeout=10).json()
-    assert {r["service_request_id"] for r in by_id} == {old, lights[0]}  # ids override other filters
+    assert {r["service_request_id"] for r in by_id} == {old, lights[0], hidden}  # ids override other filters
+    assert set(next(r for r in by_id if r["service_request_id"] == hidden)) == MINIMAL  # not published yet
 
     page_2 = requests.get(f"{live.base}/requests.json", params={"service_code": "den-duong", "page": "2",
                                                                 "page_size": "2"}, timeout=10).json()
@@ -354,6 +355,47 @@ def test_get_requests_filters_and_pages(live: Live) -> None:
     assert len(one) == 1 and one[0]["service_request_id"] == done
     assert one[0]["requested_datetime"].endswith("+07:00")
     assert one[0]["notes"][0]["summary"] == "Đã tiếp nhận phản ánh"
+
+
+MINIMAL = {"service_request_id", "status", "service_code", "service_name", "requested_datetime",
+           "updated_datetime", "expected_datetime", "agency_responsible"}
+
+
+def test_an_unpublished_report_answers_its_minimal_record(live: Live) -> None:
+    """The app that posted can follow its report at once; what it says and where only once published."""
+    posted = live.post({"description": "Nội dung chưa duyệt", "address_string": "Hẻm 5 Lê Lợi", **REPORTER},
+                       files={"media": ("anh.jpg", _jpeg(), "image/jpeg")})
+    assert posted.status_code == 200, posted.text
+    code = posted.json()[0]["service_request_id"]
+    with live.runtime.session() as s:  # even a photo made public stays hidden until the report is
+        s.execute(update(Attachment).where(Attachment.report_id == select(Report.id).where(
+            Report.tracking_code == code).scalar_subquery()).values(public=True))
+    hidden = ["Nội dung chưa duyệt", "Hẻm 5 Lê Lợi", "16.4637", "107.5909", "/media/", "notes", "channel",
+              *REPORTER.values()]
+    for suffix in ("json", "xml"):
+        one = requests.get(f"{live.base}/requests/{code}.{suffix}", timeout=10)
+        by_id = requests.get(f"{live.base}/requests.{suffix}", params={"service_request_id": code}, timeout=10)
+        for response in (one, by_id):
+            assert response.status_code == 200, response.text
+            if suffix == "json":
+                [record] = response.json()
+            else:
+                record = xmltodict.parse(response.content)["service_requests"]["request"]
+            assert set(record) == MINIMAL, (suffix, record)
+            assert (record["service_request_id"], record["status"]) == (code, "open")
+            assert (record["service_code"], record["service_name"]) == ("rac-thai", "Rác thải")
+            assert record["requested_datetime"].endswith("+07:00")
+            for secret in hidden:
+                assert secret not in response.text, (suffix, secret)
+    listed = requests.get(f"{live.base}/requests.json", params={"service_code": "rac-thai"}, timeout=10).json()
+    assert code not in [r["service_request_id"] for r in listed]  # never listed without its id
+    client = GeoReport(live.base, output_format="json")  # a third-party client follows it as well
+    assert client.get_service_request(code)["status"] == "open"
+
+    live.publish(code)
+    published = requests.get(f"{live.base}/requests/{code}.json", timeout=10).json()[0]
+    assert published["description"] == "Nội dung chưa duyệt" and published["address"] == "Hẻm 5 Lê Lợi"
+    assert published["media_url"].startswith(f"{live.base.split('/open311')[0]}/media/")
 
 
 def test_no_reporter_identity_in_any_answer(live: Live) -> None:
