@@ -48,6 +48,8 @@ NOTE_ACTIONS = frozenset({
     "referred", "rerouted", "reopened", "closed", "rated", "merged",
 })  # fmt: skip
 PUBLIC_NOTE_TEXT = frozenset({"resolved", "rejected", "referred"})
+# Stored as the text of a post that came without ``description`` (operators read it; Open311 answers "").
+NO_DESCRIPTION = "(Phản ánh qua Open311 không có mô tả: xem ảnh và thuộc tính kèm theo.)"
 # What an unpublished report answers to whoever holds its id: where it stands, not what it says.
 MINIMAL_FIELDS = ("service_request_id", "status", "service_code", "service_name", "requested_datetime",
                   "updated_datetime", "expected_datetime", "agency_responsible")
@@ -124,6 +126,21 @@ def attributes_from_form(values: dict[str, str]) -> tuple[str, dict[str, str]]:
             )
     rest = {k: v for k, v in values.items() if k != "urgency"}
     return values.get("urgency") or "normal", rest
+
+
+def description_for(category: Category, described: bool) -> str:
+    """The stored text of a post without ``description``, or the spec's 400 naming the field.
+
+    GeoReport v2 makes ``description`` optional: accepted when the post carries attribute values or
+    media (``described``), unless the city requires a description for this service.
+    """
+    if category.description_required:
+        raise IntakeError(f"description: lĩnh vực «{category.name}» ({category.code}) cần mô tả sự việc; "
+                          "hãy gửi description.", field="description")
+    if not described:
+        raise IntakeError("description: cần mô tả sự việc, hoặc gửi kèm ảnh (media, media_url) hay thuộc tính "
+                          "(attribute[...]).", field="description")
+    return NO_DESCRIPTION
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,7 +378,7 @@ def request_record(report: Report, related: Related, tz: ZoneInfo, base_url: str
         "status_notes": report.result_text or STATUS_VI.get(report.status, report.status),
         "service_name": known["service_name"],
         "service_code": known["service_code"],
-        "description": report.description,
+        "description": "" if (report.attributes or {}).get("placeholder_description") else report.description,
         "agency_responsible": known["agency_responsible"],
         "service_notice": "",
         "requested_datetime": known["requested_datetime"],
