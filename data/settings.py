@@ -82,6 +82,21 @@ class Settings(BaseSettings):
     upload_max_photo_mb: float = Field(default=10.0, gt=0, le=100, description="largest photo accepted")
     upload_max_video_mb: float = Field(default=30.0, gt=0, le=500, description="largest video accepted")
     upload_max_files: int = Field(default=6, ge=0, le=20, description="photos and videos per report")
+    upload_max_photo_megapixels: float = Field(
+        default=40.0, gt=0, le=80,
+        description="a photo with more pixels is refused from its header, before decoding (a 150 KB PNG can "
+                    "hold 159 M pixels, 1 GB once decoded)",
+    )
+    upload_photo_max_side_px: int = Field(
+        default=4096, ge=320, le=16384, description="photos are stored downscaled to this on their longer side"
+    )
+    upload_image_workers: int = Field(
+        default=2, ge=1, le=32,
+        description="photos one process decodes at once (each up to ~4 bytes × the pixel limit); others wait",
+    )
+    upload_image_wait_s: float = Field(
+        default=30.0, ge=0.1, le=600, description="a photo that waited this long for a slot is refused with 503"
+    )
     intake_max_request_mb: float = Field(
         default=40.0, gt=0, le=1000, description="largest HTTP request body (all files of one report)"
     )

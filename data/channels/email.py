@@ -227,7 +227,8 @@ def _take(runtime: Runtime, box: BaseMailBox, msg: MailMessage) -> int:
         box.flag(msg.uid, (MailMessageFlags.SEEN, MailMessageFlags.FLAGGED), True)
         return 0
     except Exception:  # the database, the disk: left unread, taken again next pass
-        log.exception("email %s from %s not stored; retried next pass", msg.uid, msg.from_)
+        # Not the sender's address: logs are read by more people than reporters' details may be.
+        log.exception("email %s not stored; retried next pass", msg.uid)
         return 0
     box.flag(msg.uid, MailMessageFlags.SEEN, True)  # only now: the report is committed
     return int(receipt.created)

@@ -22,7 +22,7 @@ from data.errors import InvalidInput
 from data.intake.pipeline import limits_of
 from data.jobs import register
 from data.models import Attachment, Report, utcnow
-from data.uploads import CleanMedia, Limits, MediaFile, check_media, delete_files, write_file
+from data.uploads import CleanMedia, ImageWorkBusy, Limits, MediaFile, check_media, delete_files, write_file
 
 if TYPE_CHECKING:
     from data.runtime import Runtime
@@ -62,6 +62,8 @@ def download(url: str, limits: Limits) -> Fetched:
         return Fetched(url, media=check_media([MediaFile(name, content)], limits)[0])
     except InvalidInput as exc:
         return Fetched(url, problem=exc.message)
+    except ImageWorkBusy as exc:  # every decoding slot taken: the sweep tries again
+        return Fetched(url, retry=exc.message)
 
 
 def _read_limited(response: requests.Response, limit: int) -> bytes | None:
