@@ -86,6 +86,7 @@ def _number(form: dict[str, str], name: str) -> float | None:
 def _form() -> dict[str, str]:
     """The form fields (one value each), every one but ``description`` bounded in length."""
     form = {key: request.form.get(key, "") for key in request.form}
+    open311.refuse_nul(form)
     for key, value in form.items():
         if key != "description" and len(value) > MAX_FIELD:
             raise IntakeError(f"{key}: dài quá {MAX_FIELD} ký tự.", field=key)
@@ -169,6 +170,12 @@ def make_open311_blueprint(runtime: Runtime) -> Blueprint:
         if request.content_length is not None and request.content_length > max_bytes:
             raise RequestEntityTooLarge()
         return None
+
+    @bp.before_request
+    def _refuse_nul() -> None:
+        # The path (a service code, an id, a token) and the query string; the form is checked in _form,
+        # once the body's limit is set.
+        open311.refuse_nul({"path": request.path, **request.args.to_dict()})
 
     @bp.errorhandler(IocError)
     def _ioc_error(exc: IocError) -> Response:

@@ -38,7 +38,7 @@ TOKEN_MAX_AGE_S = 24 * 3600  # a citizen may fill the form slowly, not over days
 # The core's field names (Open311's) -> the form's fields, where the message is shown.
 FORM_FIELD = {
     "description": "description", "title": "description", "lat": "place", "long": "place",
-    "address_string": "address", "phone": "phone", "email": "name", "service_code": "category",
+    "address_string": "address", "phone": "phone", "email": "name", "name": "name", "service_code": "category",
 }
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from data.intake.submission import IntakeError
 from data.models import Agency, Attachment, Category, Report, ReportEvent, ReportStatus
+from data.text import ascii_digits, has_nul, shown
 from data.workflow import STATUS_VI
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -201,8 +202,9 @@ class RequestQuery:
 def _positive(value: str | None, name: str, default: int, maximum: int) -> int:
     if value in (None, ""):
         return default
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
-        raise IntakeError(f"{name} phải là số nguyên từ 1 đến {maximum}, không phải «{value}».", field=name)
+    if not ascii_digits(value) or not 1 <= int(value) <= maximum:
+        raise IntakeError(f"{name} phải là số nguyên từ 1 đến {maximum}, không phải «{shown(value)[:40]}».",
+                          field=name)
     return int(value)
 
 
@@ -427,6 +429,14 @@ def discovery(base_url: str, changeset: datetime, tz: ZoneInfo, contact: str) ->
             "formats": ["application/json", "text/xml"],
         }],
     }  # fmt: skip
+
+
+def refuse_nul(fields: dict[str, str]) -> None:
+    """A NUL character in any field (name or value) is the spec's 400 naming the field, before anything else."""
+    for name, value in fields.items():
+        if has_nul(name) or has_nul(value):
+            raise IntakeError(f"{shown(name)}: có ký tự NUL (\\x00) không hợp lệ; hãy bỏ ký tự đó rồi gửi lại.",
+                              field=shown(name))
 
 
 def errors(code: int, description: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 from data.errors import InvalidInput, IocError
+from data.text import without_nul
 
 # iPhones shoot HEIC, and a photo mailed or sent over Open311 arrives as taken: pillow-heif lets Pillow
 # decode it; it is stored as JPEG like every photo, so every browser shows it.
@@ -193,7 +195,7 @@ def check_media(files: list[MediaFile], limits: Limits) -> list[CleanMedia]:
         raise InvalidInput(f"Chỉ được gửi tối đa {limits.max_files} tệp ảnh/video; đã gửi {len(files)}.")
     cleaned = []
     for media in files:
-        name = media.filename or "tệp không tên"
+        name = without_nul(media.filename) or "tệp không tên"  # only shown, never a path
         if not media.content:
             raise InvalidInput(f"Tệp «{name}» rỗng.")
         kind = filetype.guess(media.content)
@@ -221,9 +223,18 @@ def check_media(files: list[MediaFile], limits: Limits) -> list[CleanMedia]:
     return cleaned
 
 
+# What new_key makes (URL-safe base64), with room for longer keys: anything else is no key of ours.
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
+
 def new_key() -> str:
     """A random storage key: 192 bits, so no one can guess another report's files."""
     return secrets.token_urlsafe(24)
+
+
+def is_storage_key(value: str) -> bool:
+    """Whether ``value`` could be a key ``new_key`` made (checked before it reaches a query)."""
+    return KEY_PATTERN.fullmatch(value) is not None
 
 
 def path_for(root: Path, key: str) -> Path:

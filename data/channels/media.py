@@ -22,6 +22,7 @@ from data.errors import InvalidInput
 from data.intake.pipeline import limits_of
 from data.jobs import register
 from data.models import Attachment, Report, utcnow
+from data.text import ascii_digits
 from data.uploads import CleanMedia, ImageWorkBusy, Limits, MediaFile, check_media, delete_files, write_file
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def download(url: str, limits: Limits) -> Fetched:
 
 def _read_limited(response: requests.Response, limit: int) -> bytes | None:
     declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and ascii_digits(declared) and int(declared) > limit:
         return None
     chunks, size = [], 0
     for chunk in response.iter_content(64 * 1024):
