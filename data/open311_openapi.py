@@ -33,7 +33,8 @@ def _ok(description: str, answer: str) -> dict[str, Any]:
 def _errors(*codes: int) -> dict[str, Any]:
     meaning = {400: "Dữ liệu không hợp lệ (the field is named in the description)",
                403: "Thiếu hoặc sai api_key", 404: "Không tìm thấy (service_code, request or token)",
-               413: "Yêu cầu quá lớn", 422: "Idempotency-Key đã dùng cho một yêu cầu khác"}
+               413: "Yêu cầu quá lớn", 422: "Idempotency-Key đã dùng cho một yêu cầu khác",
+               503: "Máy chủ đang bận xử lý ảnh: chưa ghi nhận, hãy gửi lại"}
     return {str(c): {"description": meaning[c], "content": _content("Errors")} for c in codes}
 
 
@@ -99,7 +100,9 @@ SCHEMAS: dict[str, Any] = {
         "lat": {"type": "number"}, "long": {"type": "number"}, "address_string": {"type": "string"},
         "address_id": {"type": "string"}, "email": {"type": "string"}, "device_id": {"type": "string"},
         "account_id": {"type": "string"}, "first_name": {"type": "string"}, "last_name": {"type": "string"},
-        "phone": {"type": "string"}, "description": {"type": "string", "maxLength": 4000},
+        "phone": {"type": "string"}, "description": {"type": "string", "maxLength": 4000, "description":
+            "optional when attribute values or media are sent, unless the service requires it (then a 400 "
+            "naming description)"},
         "media_url": {"type": "string", "format": "uri"},
         "attribute[urgency]": {"type": "string", "enum": ["normal", "emergency"]}}},
     "PostMultipart": {"allOf": [_ref("PostForm"), {"type": "object", "properties": {
@@ -209,7 +212,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 "application/x-www-form-urlencoded": {"schema": _ref("PostForm")},
                 "multipart/form-data": {"schema": _ref("PostMultipart")}}},
             "responses": {"200": _ok("the new request's id", "PostAnswer"),
-                          **_errors(400, 403, 404, 413, 422)},
+                          **_errors(400, 403, 404, 413, 422, 503)},
         },
     }, "requests")  # fmt: skip
     paths: dict[str, Any] = {}
