@@ -75,6 +75,8 @@ def safe_next(target: str | None) -> str:
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
+    if any(ord(ch) < 32 for ch in target):  # a NUL or a line break is no path of ours
+        return "/"
     return target
 
 
@@ -123,6 +125,8 @@ def login() -> Any:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     address = request.remote_addr
+    if "\x00" in username or "\x00" in password:  # no one types it, and PostgreSQL cannot store it
+        return _login_page(t("login.bad_input"), status=400)
     with runtime_of().session() as session:
         if audit.login_blocked(session, username, address):
             # Not even checked: a guesser learns nothing until the window has passed.

@@ -207,6 +207,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login.password": ("Mật khẩu", "Password"),
     "login.submit": ("Đăng nhập", "Log in"),
     "login.failed": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password."),
+    "login.bad_input": ("Tên đăng nhập hoặc mật khẩu có ký tự không hợp lệ (NUL).",
+                        "The username or password contains a character that is not allowed (NUL)."),
     "login.blocked": ("Đăng nhập sai quá nhiều lần: tạm khoá {minutes} phút. "
                       "Hãy thử lại sau hoặc liên hệ quản trị viên.",
                       "Too many failed logins: locked for {minutes} minutes. Try again later or ask an administrator."),

@@ -32,6 +32,7 @@ from data import alerts
 from data.errors import Forbidden, InvalidInput, IocError
 from data.models import Alert
 from data.runtime import Runtime
+from data.text import ascii_digits
 
 log = logging.getLogger(__name__)
 TOPICS = ("reports", "alerts", "cameras", "warnings", "vessels")
@@ -101,7 +102,7 @@ class Fanout:
         if not last_event_id:
             return None
         epoch, _, seq = last_event_id.partition("-")
-        if epoch != self.epoch or not seq.isdigit():
+        if epoch != self.epoch or not ascii_digits(seq):
             return None
         with self._lock:
             recent = list(self._recent)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from data.errors import InvalidInput, NotFound
 from data.models import Attachment, Report, Role
 from data.runtime import Runtime
-from data.uploads import path_for
+from data.uploads import is_storage_key, path_for
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ def make_media_blueprint(runtime: Runtime) -> Blueprint:
     @bp.get("/media/<key>")
     def media(key: str) -> Response:
         thumb = request.args.get("thumb") == "1"
+        if not is_storage_key(key):  # a NUL or a path is no key of ours: not found, before any query
+            raise _not_found()
         with runtime.session() as session:
             row = session.execute(select(Attachment, Report).join(Report, Report.id == Attachment.report_id)
                                   .where(Attachment.storage_key == key)).first()

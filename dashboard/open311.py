@@ -86,6 +86,7 @@ def _number(form: dict[str, str], name: str) -> float | None:
 def _form() -> dict[str, str]:
     """The form fields (one value each), every one but ``description`` bounded in length."""
     form = {key: request.form.get(key, "") for key in request.form}
+    open311.refuse_nul(form)
     for key, value in form.items():
         if key != "description" and len(value) > MAX_FIELD:
             raise IntakeError(f"{key}: dài quá {MAX_FIELD} ký tự.", field=key)
@@ -130,6 +131,15 @@ def _submission(form: dict[str, str], api_key_id: int) -> Submission:
     )  # fmt: skip
 
 
+def _fill_description(runtime: Runtime, sub: Submission, form: dict[str, str]) -> None:
+    """A post without ``description``: a placeholder when attributes or media say it, else the spec's 400."""
+    described = bool(_attributes(form) or form.get("media_url") or sub.media)
+    with runtime.session() as session:
+        category = open311.public_category(session, sub.category_code or "")
+        sub.description = open311.description_for(category, described)
+    sub.attributes["placeholder_description"] = True
+
+
 _notices: dict[str, tuple[float, str]] = {}  # by database
 NOTICE_TTL_S = 30.0  # a warning shows in Open311 answers within 30 s; the POST hot path stays query-free
 
@@ -160,6 +170,12 @@ def make_open311_blueprint(runtime: Runtime) -> Blueprint:
         if request.content_length is not None and request.content_length > max_bytes:
             raise RequestEntityTooLarge()
         return None
+
+    @bp.before_request
+    def _refuse_nul() -> None:
+        # The path (a service code, an id, a token) and the query string; the form is checked in _form,
+        # once the body's limit is set.
+        open311.refuse_nul({"path": request.path, **request.args.to_dict()})
 
     @bp.errorhandler(IocError)
     def _ioc_error(exc: IocError) -> Response:
@@ -217,7 +233,10 @@ def make_open311_blueprint(runtime: Runtime) -> Blueprint:
             key_id = api_keys.check(session, form.get("api_key") or request.args.get("api_key"))
         if key_id is None:
             return _error(403, "api_key: thiếu hoặc sai khoá API (xin khoá từ quản trị viên hệ thống).")
-        receipt = submit(runtime, _submission(form, key_id))
+        sub = _submission(form, key_id)
+        if not sub.description.strip():
+            _fill_description(runtime, sub, form)
+        receipt = submit(runtime, sub)
         notice = (f"Đã tiếp nhận phản ánh, mã theo dõi {receipt.tracking_code}. "
                   "Phản ánh hiện công khai sau khi được kiểm duyệt.") + _warnings_notice(runtime)
         return _answer("requests", open311.post_answer(receipt.tracking_code, notice, form.get("account_id")), fmt)

@@ -24,12 +24,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from dashboard.auth import audit_action
 from dashboard.i18n import lang, t
-from data.errors import InvalidInput
+from data.errors import InvalidInput, IocError
 from data.intake.pipeline import Receipt, submit
 from data.intake.submission import MAX_DESCRIPTION, IntakeError, Submission
 from data.models import Category, Channel
 from data.runtime import Runtime
-from data.uploads import MediaFile
+from data.uploads import ImageWorkBusy, MediaFile
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ TOKEN_MAX_AGE_S = 24 * 3600  # a citizen may fill the form slowly, not over days
 # The core's field names (Open311's) -> the form's fields, where the message is shown.
 FORM_FIELD = {
     "description": "description", "title": "description", "lat": "place", "long": "place",
-    "address_string": "address", "phone": "phone", "email": "name", "service_code": "category",
+    "address_string": "address", "phone": "phone", "email": "name", "name": "name", "service_code": "category",
 }
 
 
@@ -133,7 +133,7 @@ def submission_of(data: FormInput, files: list[FileStorage], key: str, public_co
     )
 
 
-def form_error(exc: InvalidInput) -> FormError:
+def form_error(exc: IocError) -> FormError:
     """Where the core's refusal is shown: a file problem (no field) belongs to the file input."""
     name = getattr(exc, "field", None)
     target = "media" if name is None else FORM_FIELD.get(name, name if name in ("place", "category") else "form")
@@ -248,7 +248,7 @@ def make_report_form_blueprint(runtime: Runtime) -> Blueprint:
             with runtime.session() as session:
                 codes = set(session.scalars(select(Category.code).where(Category.public.is_(True))))
             receipt = submit(runtime, submission_of(data, request.files.getlist("media"), key, codes))
-        except InvalidInput as exc:
+        except (InvalidInput, ImageWorkBusy) as exc:  # refused, or busy decoding: nothing stored
             error = form_error(exc)
             if error.status == 422:  # this form load already sent a different report
                 error = FormError(t("form.reused"), "form", 422)

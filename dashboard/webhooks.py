@@ -19,6 +19,7 @@ from data.channels.conversation import Conversations
 from data.channels.facebook import FacebookChannel
 from data.errors import InvalidInput, IocError, NotFound
 from data.runtime import Runtime
+from data.text import without_nul
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,9 @@ def make_webhooks_blueprint(runtime: Runtime) -> Blueprint:
             raise TooLarge(f"Nội dung webhook vượt {MAX_BODY // 1024} KB.")
         adapter.verify(dict(request.headers.items()), body)
         try:
-            payload = json.loads(body)
+            # A NUL (\u0000) in a chat message is noise no one typed, and PostgreSQL cannot store it: dropped,
+            # so the platform (which retries any refusal) does not send it again and again.
+            payload = without_nul(json.loads(body))
         except ValueError:
             raise InvalidInput("Nội dung webhook không phải JSON hợp lệ.") from None
         taken = [conversations.take(sub) for sub in adapter.parse(payload)]

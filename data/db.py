@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import JSON, Engine, Table, create_engine, event, insert, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.errors import ConfigError
+from data.errors import ConfigError, InvalidInput
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,18 +26,36 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout so jobs and web can share it."""
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout so jobs and web can share it.
+
+    ``hide_parameters``: a failed statement's message (which ends in logs) never carries its values, such
+    as a reporter's name or phone.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(f"IOC_DATABASE_URL is not a database URL: {url!r}") from None
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "handle_error", _nul_is_bad_input)
+    return engine
+
+
+def _nul_is_bad_input(context: ExceptionContext) -> None:
+    """PostgreSQL cannot store a NUL character in text: that is the sender's mistake (400), not a crash.
+
+    The doors refuse NUL by name first (Open311, the form, login, webhooks); this is the backstop for
+    any other text that reaches the database.
+    """
+    error = str(context.original_exception)
+    if "NUL (0x00)" in error or "\\u0000" in error:
+        raise InvalidInput("Dữ liệu gửi lên chứa ký tự NUL (\\x00), không lưu được; hãy bỏ ký tự đó rồi gửi lại.")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -155,6 +155,8 @@ class Category(Base):
     sla_working_days: Mapped[int] = mapped_column(Integer, default=5)
     sla_emergency_hours: Mapped[int] = mapped_column(Integer, default=24)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Open311 makes ``description`` optional; a city may require it where a photo alone says nothing.
+    description_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

@@ -3,8 +3,10 @@
 No Flask here: plain builders of the spec's JSON shapes (and their XML twins), and the few queries
 that feed them. What the public may read is decided here, once:
 
-* only published reports are listed or answered; an unpublished one is "not found" (404), exactly
-  as if it did not exist, so the API never confirms that a report is there;
+* only published reports are listed; asked for by its id (``requests/{id}`` or
+  ``requests?service_request_id=``), an unpublished report answers its minimal record (where it
+  stands: status, service, times, agency), never its text, place or photos, so the app that posted
+  it can follow it at once. The id is the unguessable tracking code, which only the poster holds;
 * never the reporter's name, phone, email, device or account id: records are built field by field
   from a whitelist, never by dumping a row;
 * photos only when the report is published AND the photo was made public by an operator;
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from data.intake.submission import IntakeError
 from data.models import Agency, Attachment, Category, Report, ReportEvent, ReportStatus
+from data.text import ascii_digits, has_nul, shown
 from data.workflow import STATUS_VI
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -46,6 +49,11 @@ NOTE_ACTIONS = frozenset({
     "referred", "rerouted", "reopened", "closed", "rated", "merged",
 })  # fmt: skip
 PUBLIC_NOTE_TEXT = frozenset({"resolved", "rejected", "referred"})
+# Stored as the text of a post that came without ``description`` (operators read it; Open311 answers "").
+NO_DESCRIPTION = "(Phản ánh qua Open311 không có mô tả: xem ảnh và thuộc tính kèm theo.)"
+# What an unpublished report answers to whoever holds its id: where it stands, not what it says.
+MINIMAL_FIELDS = ("service_request_id", "status", "service_code", "service_name", "requested_datetime",
+                  "updated_datetime", "expected_datetime", "agency_responsible")
 
 URGENCY_ATTRIBUTE: dict[str, Any] = {
     "variable": True,
@@ -121,6 +129,21 @@ def attributes_from_form(values: dict[str, str]) -> tuple[str, dict[str, str]]:
     return values.get("urgency") or "normal", rest
 
 
+def description_for(category: Category, described: bool) -> str:
+    """The stored text of a post without ``description``, or the spec's 400 naming the field.
+
+    GeoReport v2 makes ``description`` optional: accepted when the post carries attribute values or
+    media (``described``), unless the city requires a description for this service.
+    """
+    if category.description_required:
+        raise IntakeError(f"description: lĩnh vực «{category.name}» ({category.code}) cần mô tả sự việc; "
+                          "hãy gửi description.", field="description")
+    if not described:
+        raise IntakeError("description: cần mô tả sự việc, hoặc gửi kèm ảnh (media, media_url) hay thuộc tính "
+                          "(attribute[...]).", field="description")
+    return NO_DESCRIPTION
+
+
 # ---------------------------------------------------------------------------------------------
 # Requests
 # ---------------------------------------------------------------------------------------------
@@ -179,8 +202,9 @@ class RequestQuery:
 def _positive(value: str | None, name: str, default: int, maximum: int) -> int:
     if value in (None, ""):
         return default
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
-        raise IntakeError(f"{name} phải là số nguyên từ 1 đến {maximum}, không phải «{value}».", field=name)
+    if not ascii_digits(value) or not 1 <= int(value) <= maximum:
+        raise IntakeError(f"{name} phải là số nguyên từ 1 đến {maximum}, không phải «{shown(value)[:40]}».",
+                          field=name)
     return int(value)
 
 
@@ -217,10 +241,14 @@ def parse_query(args: dict[str, str], tz: ZoneInfo, now: datetime) -> RequestQue
 
 
 def _filtered(session: Session, query: RequestQuery) -> Select[Report] | None:
-    """The published reports matching ``query``, newest first (None: nothing can match)."""
-    stmt = select(Report).where(Report.published.is_(True))
+    """The reports matching ``query``, newest first (None: nothing can match).
+
+    Asked by id, unpublished reports too (they answer their minimal record); otherwise published only.
+    """
     if query.ids:
-        return stmt.where(Report.tracking_code.in_(query.ids)).order_by(Report.created_at.desc(), Report.id.desc())
+        return select(Report).where(Report.tracking_code.in_(query.ids)).order_by(
+            Report.created_at.desc(), Report.id.desc())
+    stmt = select(Report).where(Report.published.is_(True))
     if query.service_codes:
         ids = list(session.scalars(select(Category.id).where(Category.code.in_(query.service_codes))))
         if not ids:
@@ -237,7 +265,7 @@ def _filtered(session: Session, query: RequestQuery) -> Select[Report] | None:
 
 
 def find_requests(session: Session, query: RequestQuery) -> list[Report]:
-    """One page of published reports for ``GET requests``."""
+    """One page of reports for ``GET requests`` (see ``_filtered`` for which)."""
     stmt = _filtered(session, query)
     if stmt is None:
         return []
@@ -246,8 +274,8 @@ def find_requests(session: Session, query: RequestQuery) -> list[Report]:
 
 
 def find_request(session: Session, code: str) -> Report:
-    """The published report with this tracking code; anything else is a 404 (unpublished too)."""
-    report = session.scalar(select(Report).where(Report.tracking_code == code, Report.published.is_(True)))
+    """The report with this tracking code, published or not (``request_record`` decides what shows)."""
+    report = session.scalar(select(Report).where(Report.tracking_code == code))
     if report is None:
         raise IntakeError(f"Không tìm thấy phản ánh (service_request_id) «{code}».",
                           field="service_request_id", status=404)
@@ -278,7 +306,7 @@ def load_related(session: Session, reports: Sequence[Report]) -> Related:
     related = Related()
     if not reports:
         return related
-    ids = [r.id for r in reports]
+    ids = [r.id for r in reports if r.published]  # photos and notes are shown for published ones only
     category_ids = {r.category_id for r in reports if r.category_id is not None}
     if category_ids:
         related.categories = {c.id: c for c in session.scalars(select(Category).where(Category.id.in_(category_ids)))}
@@ -322,23 +350,42 @@ def note_record(event: ReportEvent, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def request_record(report: Report, related: Related, tz: ZoneInfo, base_url: str) -> dict[str, Any]:
-    """One element of ``GET requests``: a whitelist of public fields; never the reporter's identity."""
+def minimal_record(report: Report, related: Related, tz: ZoneInfo) -> dict[str, Any]:
+    """Where a report stands (``MINIMAL_FIELDS``): all an unpublished report answers."""
     category = related.categories.get(report.category_id or 0)
-    photos = [media_url(base_url, key) for key in related.photos.get(report.id, [])]
-    agency = related.agencies.get(report.agency_id or 0)
     return {
         "service_request_id": report.tracking_code,
         "status": open311_status(report.status),
-        "status_notes": report.result_text or STATUS_VI.get(report.status, report.status),
         "service_name": category.name if category else "",
         "service_code": category.code if category else "",
-        "description": report.description,
-        "agency_responsible": agency or "",
-        "service_notice": "",
+        "agency_responsible": related.agencies.get(report.agency_id or 0) or "",
         "requested_datetime": iso(report.created_at, tz),
         "updated_datetime": iso(report.updated_at, tz),
         "expected_datetime": iso(report.expected_at, tz),
+    }
+
+
+def request_record(report: Report, related: Related, tz: ZoneInfo, base_url: str) -> dict[str, Any]:
+    """One element of ``GET requests``: a whitelist of public fields; never the reporter's identity.
+
+    An unpublished report gets its minimal record only: no text, place, photos or notes.
+    """
+    known = minimal_record(report, related, tz)
+    if not report.published:
+        return known
+    photos = [media_url(base_url, key) for key in related.photos.get(report.id, [])]
+    return {  # in the spec's order: XML readers may expect it
+        "service_request_id": known["service_request_id"],
+        "status": known["status"],
+        "status_notes": report.result_text or STATUS_VI.get(report.status, report.status),
+        "service_name": known["service_name"],
+        "service_code": known["service_code"],
+        "description": "" if (report.attributes or {}).get("placeholder_description") else report.description,
+        "agency_responsible": known["agency_responsible"],
+        "service_notice": "",
+        "requested_datetime": known["requested_datetime"],
+        "updated_datetime": known["updated_datetime"],
+        "expected_datetime": known["expected_datetime"],
         "address": report.address or "",
         "address_id": "",
         "zipcode": "",
@@ -382,6 +429,14 @@ def discovery(base_url: str, changeset: datetime, tz: ZoneInfo, contact: str) ->
             "formats": ["application/json", "text/xml"],
         }],
     }  # fmt: skip
+
+
+def refuse_nul(fields: dict[str, str]) -> None:
+    """A NUL character in any field (name or value) is the spec's 400 naming the field, before anything else."""
+    for name, value in fields.items():
+        if has_nul(name) or has_nul(value):
+            raise IntakeError(f"{shown(name)}: có ký tự NUL (\\x00) không hợp lệ; hãy bỏ ký tự đó rồi gửi lại.",
+                              field=shown(name))
 
 
 def errors(code: int, description: str) -> list[dict[str, Any]]:

@@ -29,7 +29,7 @@ from data.models import (
 )
 from data.proximity import Incident
 from data.report_mirror import rows_of
-from data.text import fold
+from data.text import ascii_digits, fold
 from data.workflow import SEES_ALL
 
 # The gateway rewrites a camera's status every few seconds while it is pulled and at each patrol
@@ -148,7 +148,7 @@ def incidents_after(session: Session, alert_id: int, report_id: int, limit: int 
 
 def _camera_ref(source: str | None, ref: str | None) -> int | None:
     """The camera an alert was raised by (motion, camera offline), if it was."""
-    return int(ref) if source == "camera" and ref and ref.isdigit() else None
+    return int(ref) if source == "camera" and ref and ascii_digits(ref) else None
 
 
 def camera_state(stored: str | None, updated_at: datetime | None, now: datetime) -> str:
@@ -263,7 +263,7 @@ DEFAULT_PERIOD = "30"
 
 def _ints(value: str | None) -> tuple[int, ...]:
     parts = (p.strip() for p in (value or "").split(","))
-    return tuple(dict.fromkeys(int(p) for p in parts if p.isdigit() and len(p) < 10))
+    return tuple(dict.fromkeys(int(p) for p in parts if ascii_digits(p) and len(p) < 10))
 
 
 def _words(value: str | None, allowed: set[str]) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from data.errors import ConfigError
@@ -77,11 +77,28 @@ class Settings(BaseSettings):
         default="HUE", pattern=r"^[A-Z]{2,8}$", description="short code of the city: tracking codes start with it"
     )
     public_base_url: str = Field(
-        default="http://127.0.0.1:8050", description="address citizens reach the app at (links in replies)"
+        default="",
+        description="address citizens reach the app at (links in replies, Open311 discovery and media); "
+        "empty = http://IOC_HOST:IOC_PORT (127.0.0.1 when the host is a wildcard): set it behind a proxy",
     )
     upload_max_photo_mb: float = Field(default=10.0, gt=0, le=100, description="largest photo accepted")
     upload_max_video_mb: float = Field(default=30.0, gt=0, le=500, description="largest video accepted")
     upload_max_files: int = Field(default=6, ge=0, le=20, description="photos and videos per report")
+    upload_max_photo_megapixels: float = Field(
+        default=40.0, gt=0, le=80,
+        description="a photo with more pixels is refused from its header, before decoding (a 150 KB PNG can "
+                    "hold 159 M pixels, 1 GB once decoded)",
+    )
+    upload_photo_max_side_px: int = Field(
+        default=4096, ge=320, le=16384, description="photos are stored downscaled to this on their longer side"
+    )
+    upload_image_workers: int = Field(
+        default=2, ge=1, le=32,
+        description="photos one process decodes at once (each up to ~4 bytes × the pixel limit); others wait",
+    )
+    upload_image_wait_s: float = Field(
+        default=30.0, ge=0.1, le=600, description="a photo that waited this long for a slot is refused with 503"
+    )
     intake_max_request_mb: float = Field(
         default=40.0, gt=0, le=1000, description="largest HTTP request body (all files of one report)"
     )
@@ -99,6 +116,10 @@ class Settings(BaseSettings):
         default=0.55, ge=0, le=1, description="below this the classifier's guess is only a suggestion"
     )
     zalo_app_secret: str | None = Field(default=None, description="Zalo OA app secret: verifies webhooks")
+    zalo_timestamp_window_s: int = Field(
+        default=300, ge=30, le=86400,
+        description="a Zalo delivery stamped further than this from the server's clock is refused (replays)",
+    )
     zalo_oa_access_token: str | None = Field(default=None, description="Zalo OA token: replies to citizens")
     zalo_api_url: str = Field(default="https://openapi.zalo.me", description="Zalo OA API base URL")
     facebook_app_secret: str | None = Field(default=None, description="Facebook app secret: verifies webhooks")
@@ -279,6 +300,12 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @model_validator(mode="after")
+    def _derive_public_base_url(self) -> Settings:
+        if not self.public_base_url:
+            self.public_base_url = local_base_url(self.host, self.port)
+        return self
+
     @property
     def embedded(self) -> bool:
         """True when no Redis is configured: bus and jobs run in this process."""
@@ -291,6 +318,13 @@ class Settings(BaseSettings):
     @property
     def streams_base_url(self) -> str:
         return f"http://{self.streams_host}:{self.streams_port}"
+
+
+def local_base_url(host: str, port: int) -> str:
+    """Where this app answers when nothing else is said: its own host and port (loopback for a wildcard)."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,9 +1,10 @@
-"""Vietnamese text helpers: folding for diacritics-insensitive search and matching."""
+"""Vietnamese text helpers: folding for diacritics-insensitive search and matching; input hygiene."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 # NFKD splits most accents off; đ/Đ is a letter of its own and must be mapped by hand.
 # The combining diacritics block holds every Vietnamese accent. Text whose only non-ASCII characters
@@ -24,3 +25,42 @@ def fold(text: str | None) -> str:
         else:
             text = "".join(ch for ch in _DIACRITICS.sub("", text) if not unicodedata.combining(ch))
     return " ".join(text.lower().split())
+
+
+# ---------------------------------------------------------------------------------------------
+# Input hygiene: what a person can type but a program should not trust
+# ---------------------------------------------------------------------------------------------
+
+NUL = "\x00"  # PostgreSQL cannot store it in text; no person types it
+
+
+def ascii_digits(value: str) -> bool:
+    """A non-empty run of 0-9 only: ``"²".isdigit()`` and ``"٣".isdigit()`` are true, and ``int("²")`` fails."""
+    return value.isascii() and value.isdigit()
+
+
+def has_nul(value: object) -> bool:
+    """A NUL character in a string, or in any key or string of a JSON-like list or dict."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def without_nul(value: Any) -> Any:
+    """The same JSON-like value with every NUL character removed from its strings and keys."""
+    if isinstance(value, str):
+        return value.replace(NUL, "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
+def shown(value: str) -> str:
+    """A name as it may be echoed in a message: a NUL written ``\\x00`` (XML cannot carry the character)."""
+    return value.replace(NUL, "\\x00")

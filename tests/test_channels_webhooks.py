@@ -285,6 +285,29 @@ def test_bad_signatures_are_refused_and_write_nothing(live: Live) -> None:
     assert garbage.status_code == 403 and counts(live) == before
 
 
+def test_a_replayed_or_future_zalo_delivery_is_refused(live: Live) -> None:
+    """A well-signed delivery stamped outside the freshness window (a replay, or a wrong clock) is a 403."""
+    before = counts(live)
+    for minutes in (-10, 10):
+        payload = zalo_event("user_send_text", "7777", f"zl-replay{minutes}", "Cống thoát nước bị tắc")
+        payload["timestamp"] = str(int((time.time() + minutes * 60) * 1000))
+        answer = post_zalo(live, payload)
+        assert answer.status_code == 403, answer.text
+        assert "timestamp" in answer.json()["error"] and "300" in answer.json()["error"], answer.json()
+    assert counts(live) == before
+    fresh = post_zalo(live, zalo_event("user_send_text", "7777", "zl-fresh", "Cống thoát nước bị tắc"))
+    assert fresh.status_code == 200 and fresh.json()["messages"][0]["outcome"] == "created"
+
+
+def test_a_nul_in_a_chat_message_is_dropped_not_a_crash(live: Live) -> None:
+    """The platform retries anything but a 2xx, so a NUL no one typed is dropped from the text."""
+    sender = "8888008888"
+    answer = post_zalo(live, zalo_event("user_send_text", sender, "zl-nul\u0000", "Ổ gà\u0000 lớn giữa đường"))
+    assert answer.status_code == 200 and answer.json()["messages"][0]["outcome"] == "created", answer.text
+    [report] = reports_of(live, sender)
+    assert report.description == "Ổ gà lớn giữa đường" and report.external_id == "zl-nul"
+
+
 def test_facebook_handshake_batch_photos_and_retries(live: Live) -> None:
     ok = requests.get(f"{live.url}/webhooks/facebook", timeout=10, params={
         "hub.mode": "subscribe", "hub.verify_token": FB_VERIFY, "hub.challenge": "1158201444"})

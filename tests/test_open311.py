@@ -172,6 +172,84 @@ def test_openapi_document_is_valid(live: Live) -> None:
     assert {"/requests", "/requests.{format}", "/services/{service_code}", "/tokens/{token}"} <= set(document["paths"])
 
 
+def _resolved(schema: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def _conforms(node: Any, schema: dict[str, Any], document: dict[str, Any], where: str) -> None:
+    """An element as xmltodict read it, against the XML schema the document gives (names, wrapping, types)."""
+    schema = _resolved(schema, document)
+    if schema.get("type") == "array":
+        item = _resolved(schema["items"], document)
+        assert schema["xml"]["wrapped"] is True, where
+        if node is None:  # an empty list: the wrapper alone
+            return
+        assert isinstance(node, dict) and set(node) == {item["xml"]["name"]}, (where, node)
+        children = node[item["xml"]["name"]]
+        for child in children if isinstance(children, list) else [children]:
+            _conforms(child, item, document, f"{where}/{item['xml']['name']}")
+    elif schema.get("type") == "object":
+        named = {(p.get("xml") or {}).get("name", k): p for k, p in schema.get("properties", {}).items()}
+        assert node is None or isinstance(node, dict), (where, node)
+        for name, value in (node or {}).items():
+            assert name in named, f"{where}/{name} is not in the XML schema"
+            _conforms(value, named[name], document, f"{where}/{name}")
+    else:  # text: empty, or what the schema says it is
+        assert node is None or isinstance(node, str), (where, node)
+        choices = schema.get("anyOf", [schema])
+        assert any(_text_fits(node or "", _resolved(c, document)) for c in choices), (where, node, schema)
+
+
+def _text_fits(text: str, schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    if kind == "boolean":
+        return text in ("true", "false")
+    if kind in ("number", "integer"):
+        try:
+            number = float(text)
+        except ValueError:
+            return False
+        return kind == "number" or number.is_integer()
+    return kind == "string" and len(text) <= schema.get("maxLength", len(text))
+
+
+def test_xml_answers_have_their_own_schema_in_the_openapi_document(live: Live) -> None:
+    """Each .xml answer matches the XML schema the document gives it, not the JSON one."""
+    posted = live.post({"description": "Ống nước vỡ"}, files={"media": ("anh.jpg", _jpeg(), "image/jpeg")})
+    code = posted.json()[0]["service_request_id"]
+    live.publish(code)
+    with live.runtime.session() as s:  # a published report with a public photo and notes: every nested list
+        s.execute(update(Attachment).where(Attachment.report_id == select(Report.id).where(
+            Report.tracking_code == code).scalar_subquery()).values(public=True))
+    document = requests.get(f"{live.base}/openapi.json", timeout=10).json()
+    answers = {
+        ("/discovery.{format}", "get", "200"): requests.get(f"{live.base}/discovery.xml", timeout=10),
+        ("/services.{format}", "get", "200"): requests.get(f"{live.base}/services.xml", timeout=10),
+        ("/services/{service_code}.{format}", "get", "200"): requests.get(f"{live.base}/services/rac-thai.xml",
+                                                                           timeout=10),
+        ("/services/{service_code}.{format}", "get", "404"): requests.get(f"{live.base}/services/khong.xml",
+                                                                           timeout=10),
+        ("/requests.{format}", "get", "200"): requests.get(f"{live.base}/requests.xml", timeout=10),
+        ("/requests/{service_request_id}.{format}", "get", "200"): requests.get(
+            f"{live.base}/requests/{code}.xml", timeout=10),
+        ("/tokens/{token}.{format}", "get", "200"): requests.get(f"{live.base}/tokens/{code}.xml", timeout=10),
+        ("/requests.{format}", "post", "200"): requests.post(f"{live.base}/requests.xml", timeout=30, data={
+            "api_key": live.api_key, "service_code": "rac-thai", "description": "Rác", **INSIDE}),
+    }
+    for (path, method, status), answer in answers.items():
+        assert answer.status_code == int(status), (path, answer.text)
+        content = document["paths"][path][method]["responses"][status]["content"]
+        xml, json_schema = _resolved(content["text/xml"]["schema"], document), content["application/json"]["schema"]
+        assert xml != _resolved(json_schema, document), path
+        root = xml["xml"]["name"]
+        parsed = xmltodict.parse(answer.content)
+        assert set(parsed) == {root}, (path, set(parsed))
+        _conforms(parsed[root], xml, document, f"{path} {method} {status}: {root}")
+    assert "text/xml" not in document["paths"]["/requests"]["get"]["responses"]["200"]["content"]  # JSON only
+
+
 # ---------------------------------------------------------------------------------------------
 # Posting
 # ---------------------------------------------------------------------------------------------
@@ -193,8 +271,8 @@ def test_post_form_encoded_commits_before_the_answer(live: Live) -> None:
         assert report.attributes is not None and report.attributes["device_id"] == "device-XYZ-42"
     token = requests.get(f"{live.base}/tokens/{code}.json", timeout=10).json()
     assert token == [{"service_request_id": code, "token": code}]
-    # Not published yet: the public API does not show it, exactly as if it did not exist.
-    assert requests.get(f"{live.base}/requests/{code}.json", timeout=10).status_code == 404
+    # Not published yet: its own id answers, with where it stands only (see the minimal record's test).
+    assert requests.get(f"{live.base}/requests/{code}.json", timeout=10).status_code == 200
 
 
 def test_api_key_missing_or_wrong_is_403(live: Live) -> None:
@@ -298,6 +376,43 @@ def test_photos_are_stored_and_shown_only_when_public(live: Live) -> None:
     assert shown["extended_attributes"]["channel"] == "open311"
 
 
+def test_description_is_optional_unless_the_service_requires_it(live: Live) -> None:
+    """GeoReport v2: ``description`` is optional; attributes or a photo may say it all."""
+    bare = {"api_key": live.api_key, "service_code": "rac-thai", **INSIDE}
+    by_attribute = requests.post(f"{live.base}/requests.json", data={**bare, "attribute[urgency]": "emergency"},
+                                 timeout=30)
+    assert by_attribute.status_code == 200, by_attribute.text
+    by_photo = requests.post(f"{live.base}/requests.xml", data=bare, timeout=30,
+                             files={"media": ("anh.jpg", _jpeg(), "image/jpeg")})
+    assert by_photo.status_code == 200, by_photo.text
+    code = by_attribute.json()[0]["service_request_id"]
+    with live.runtime.session() as s:
+        report = s.scalars(select(Report).where(Report.tracking_code == code)).one()
+        assert report.urgency == "emergency" and report.description  # operators see a placeholder
+    live.publish(code)
+    assert requests.get(f"{live.base}/requests/{code}.json", timeout=10).json()[0]["description"] == ""
+
+    before = live.reports()
+    nothing = requests.post(f"{live.base}/requests.json", data=bare, timeout=30)  # nothing describes it
+    assert nothing.status_code == 400 and "description" in _error_of(nothing)["description"]
+    with live.runtime.session() as s:  # the city requires a description for street lights
+        s.execute(update(Category).where(Category.code == "den-duong").values(description_required=True))
+    try:
+        for suffix in ("json", "xml"):
+            refused = requests.post(f"{live.base}/requests.{suffix}", timeout=30, files={
+                "media": ("anh.jpg", _jpeg(), "image/jpeg")}, data={**bare, "service_code": "den-duong",
+                                                                   "attribute[urgency]": "normal"})
+            assert refused.status_code == 400, refused.text
+            error = _error_of(refused)
+            assert error["code"] == 400 and error["description"].startswith("description"), error
+        described = live.post({"service_code": "den-duong", "description": "Đèn đường tắt cả dãy"})
+        assert described.status_code == 200, described.text
+    finally:
+        with live.runtime.session() as s:
+            s.execute(update(Category).where(Category.code == "den-duong").values(description_required=False))
+    assert live.reports() == before + 1
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading requests
 # ---------------------------------------------------------------------------------------------
@@ -339,7 +454,8 @@ def test_get_requests_filters_and_pages(live: Live) -> None:
                                                           timeout=10).json()] == [old]
     by_id = requests.get(f"{live.base}/requests.json", params={"service_request_id": f"{old},{lights[0]},{hidden}",
                                                                "status": "closed"}, timeout=10).json()
-    assert {r["service_request_id"] for r in by_id} == {old, lights[0]}  # ids override other filters
+    assert {r["service_request_id"] for r in by_id} == {old, lights[0], hidden}  # ids override other filters
+    assert set(next(r for r in by_id if r["service_request_id"] == hidden)) == MINIMAL  # not published yet
 
     page_2 = requests.get(f"{live.base}/requests.json", params={"service_code": "den-duong", "page": "2",
                                                                 "page_size": "2"}, timeout=10).json()
@@ -354,6 +470,47 @@ def test_get_requests_filters_and_pages(live: Live) -> None:
     assert len(one) == 1 and one[0]["service_request_id"] == done
     assert one[0]["requested_datetime"].endswith("+07:00")
     assert one[0]["notes"][0]["summary"] == "Đã tiếp nhận phản ánh"
+
+
+MINIMAL = {"service_request_id", "status", "service_code", "service_name", "requested_datetime",
+           "updated_datetime", "expected_datetime", "agency_responsible"}
+
+
+def test_an_unpublished_report_answers_its_minimal_record(live: Live) -> None:
+    """The app that posted can follow its report at once; what it says and where only once published."""
+    posted = live.post({"description": "Nội dung chưa duyệt", "address_string": "Hẻm 5 Lê Lợi", **REPORTER},
+                       files={"media": ("anh.jpg", _jpeg(), "image/jpeg")})
+    assert posted.status_code == 200, posted.text
+    code = posted.json()[0]["service_request_id"]
+    with live.runtime.session() as s:  # even a photo made public stays hidden until the report is
+        s.execute(update(Attachment).where(Attachment.report_id == select(Report.id).where(
+            Report.tracking_code == code).scalar_subquery()).values(public=True))
+    hidden = ["Nội dung chưa duyệt", "Hẻm 5 Lê Lợi", "16.4637", "107.5909", "/media/", "notes", "channel",
+              *REPORTER.values()]
+    for suffix in ("json", "xml"):
+        one = requests.get(f"{live.base}/requests/{code}.{suffix}", timeout=10)
+        by_id = requests.get(f"{live.base}/requests.{suffix}", params={"service_request_id": code}, timeout=10)
+        for response in (one, by_id):
+            assert response.status_code == 200, response.text
+            if suffix == "json":
+                [record] = response.json()
+            else:
+                record = xmltodict.parse(response.content)["service_requests"]["request"]
+            assert set(record) == MINIMAL, (suffix, record)
+            assert (record["service_request_id"], record["status"]) == (code, "open")
+            assert (record["service_code"], record["service_name"]) == ("rac-thai", "Rác thải")
+            assert record["requested_datetime"].endswith("+07:00")
+            for secret in hidden:
+                assert secret not in response.text, (suffix, secret)
+    listed = requests.get(f"{live.base}/requests.json", params={"service_code": "rac-thai"}, timeout=10).json()
+    assert code not in [r["service_request_id"] for r in listed]  # never listed without its id
+    client = GeoReport(live.base, output_format="json")  # a third-party client follows it as well
+    assert client.get_service_request(code)["status"] == "open"
+
+    live.publish(code)
+    published = requests.get(f"{live.base}/requests/{code}.json", timeout=10).json()[0]
+    assert published["description"] == "Nội dung chưa duyệt" and published["address"] == "Hẻm 5 Lê Lợi"
+    assert published["media_url"].startswith(f"{live.base.split('/open311')[0]}/media/")
 
 
 def test_no_reporter_identity_in_any_answer(live: Live) -> None:

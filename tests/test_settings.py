@@ -73,3 +73,14 @@ def test_busy_gateway_port_is_one_clear_line(tmp_path: object) -> None:
                        "IOC_STREAMS_PORT": str(port), "IOC_RUN_WORKERS": "false"})
     assert done.returncode == 2
     assert "IOC_STREAMS_PORT" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_public_base_url_follows_host_and_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IOC_PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("IOC_PORT", "9100")
+    assert load_settings().public_base_url == "http://127.0.0.1:9100"  # links in replies reach this app
+    assert load_settings(host="10.1.2.3").public_base_url == "http://10.1.2.3:9100"
+    assert load_settings(host="0.0.0.0").public_base_url == "http://127.0.0.1:9100"  # a wildcard is no address
+    assert load_settings(host="::1").public_base_url == "http://[::1]:9100"
+    monkeypatch.setenv("IOC_PUBLIC_BASE_URL", "https://ioc.hue.gov.vn")
+    assert load_settings().public_base_url == "https://ioc.hue.gov.vn"  # set: taken as it is

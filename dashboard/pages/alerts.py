@@ -23,6 +23,7 @@ from dashboard.live import apply_action
 from data import alerts
 from data.errors import IocError
 from data.models import Alert, User
+from data.text import ascii_digits
 
 dash.register_page(__name__, path="/alerts", name="alerts", title="IOC – Sự kiện")
 
@@ -36,7 +37,7 @@ def layout(id: str | None = None, **_: Any) -> Any:  # ``id``: the URL's ?id=
     refused = page_guard("alerts")
     if refused is not None:
         return refused
-    selected = int(id) if id and id.isdigit() else None
+    selected = int(id) if id and ascii_digits(id) else None
     return html.Div([
         dcc.Store(id="alerts-selected", data=selected), dcc.Store(id="alerts-changed", data=0),
         dcc.Store(id="alerts-live-list"), dcc.Store(id="alerts-live-detail"),

@@ -223,11 +223,12 @@ def _take(runtime: Runtime, box: BaseMailBox, msg: MailMessage) -> int:
     try:
         receipt = submit(runtime, to_submission(msg, runtime.settings))
     except IntakeError as exc:
-        log.warning("email %s from %s refused, flagged for a person: %s", msg.uid, msg.from_, exc.message)
+        log.warning("email %s refused, flagged for a person in the mailbox: %s", msg.uid, exc.message)
         box.flag(msg.uid, (MailMessageFlags.SEEN, MailMessageFlags.FLAGGED), True)
         return 0
     except Exception:  # the database, the disk: left unread, taken again next pass
-        log.exception("email %s from %s not stored; retried next pass", msg.uid, msg.from_)
+        # Not the sender's address: logs are read by more people than reporters' details may be.
+        log.exception("email %s not stored; retried next pass", msg.uid)
         return 0
     box.flag(msg.uid, MailMessageFlags.SEEN, True)  # only now: the report is committed
     return int(receipt.created)

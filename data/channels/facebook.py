@@ -56,6 +56,8 @@ class FacebookChannel:
         if given is not None and not given.startswith("sha256="):
             raise Forbidden(f"Chữ ký {SIGNATURE_HEADER} phải có dạng sha256=<hex>.")
         same_digest(signature(body, secret), given[7:] if given else None, SIGNATURE_HEADER)
+        # X-Hub-Signature-256 signs the body alone, with no timestamp, so no freshness window can be
+        # checked here (Zalo's can): a replayed delivery is recognised by its message ids (mid) instead.
 
     def subscribe(self, mode: str | None, token: str | None, challenge: str | None) -> str:
         """The GET handshake: the challenge to echo, or Forbidden when the token is not ours."""

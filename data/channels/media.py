@@ -22,7 +22,8 @@ from data.errors import InvalidInput
 from data.intake.pipeline import limits_of
 from data.jobs import register
 from data.models import Attachment, Report, utcnow
-from data.uploads import CleanMedia, Limits, MediaFile, check_media, delete_files, write_file
+from data.text import ascii_digits
+from data.uploads import CleanMedia, ImageWorkBusy, Limits, MediaFile, check_media, delete_files, write_file
 
 if TYPE_CHECKING:
     from data.runtime import Runtime
@@ -62,11 +63,13 @@ def download(url: str, limits: Limits) -> Fetched:
         return Fetched(url, media=check_media([MediaFile(name, content)], limits)[0])
     except InvalidInput as exc:
         return Fetched(url, problem=exc.message)
+    except ImageWorkBusy as exc:  # every decoding slot taken: the sweep tries again
+        return Fetched(url, retry=exc.message)
 
 
 def _read_limited(response: requests.Response, limit: int) -> bytes | None:
     declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and ascii_digits(declared) and int(declared) > limit:
         return None
     chunks, size = [], 0
     for chunk in response.iter_content(64 * 1024):

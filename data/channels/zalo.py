@@ -1,8 +1,10 @@
 """Zalo Official Account: signed webhook deliveries in, customer-service messages out.
 
 Zalo signs each delivery with ``X-ZEvent-Signature: mac=<hex>`` where the hex is
-``sha256(app_id + raw_body + timestamp + OA_secret_key)``; ``app_id`` and ``timestamp`` are fields of
-the body itself. Citizen messages are the events ``user_send_text``, ``user_send_image`` and
+``sha256(app_id + raw_body + timestamp + OA_secret_key)``; ``app_id`` and ``timestamp`` (milliseconds)
+are fields of the body itself. A delivery stamped more than ``IOC_ZALO_TIMESTAMP_WINDOW_S`` away from
+now is refused, signed or not: a captured delivery cannot be replayed later.
+Citizen messages are the events ``user_send_text``, ``user_send_image`` and
 ``user_send_location``; ``message.msg_id`` identifies a message across Zalo's retries.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +23,7 @@ from data.errors import Forbidden, InvalidInput
 from data.intake import Submission
 from data.models import Channel
 from data.settings import Settings
+from data.text import ascii_digits
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 MESSAGE_EVENTS = ("user_send_text", "user_send_image", "user_send_location")
@@ -28,6 +32,16 @@ MESSAGE_EVENTS = ("user_send_text", "user_send_image", "user_send_location")
 def signature(app_id: str, body: bytes, timestamp: str, secret: str) -> str:
     """Zalo's webhook signature of one raw body (a plain SHA-256, keyed by the secret at its end)."""
     return hashlib.sha256(app_id.encode() + body + timestamp.encode() + secret.encode()).hexdigest()
+
+
+def check_fresh(timestamp: str, window_s: float, now: float) -> None:
+    """Refuse a delivery stamped (in milliseconds) more than ``window_s`` seconds before or after ``now``."""
+    if not ascii_digits(timestamp) or len(timestamp) > 16:
+        raise Forbidden(f"timestamp của yêu cầu Zalo «{timestamp[:20]}» không phải số mili giây.")
+    drift = abs(now - int(timestamp) / 1000)
+    if drift > window_s:
+        raise Forbidden(f"timestamp của yêu cầu Zalo lệch {drift:.0f} giây so với giờ máy chủ, quá {window_s:g} "
+                        "giây cho phép: có thể là yêu cầu gửi lại từ trước, đã bị từ chối, không có gì được ghi.")
 
 
 def _float(value: Any) -> float | None:
@@ -64,6 +78,7 @@ class ZaloChannel:
             raise Forbidden("Yêu cầu Zalo thiếu app_id hoặc timestamp nên không thể kiểm tra chữ ký.")
         expected = signature(str(fields["app_id"]), body, str(fields["timestamp"]), secret)
         same_digest(expected, given, SIGNATURE_HEADER)
+        check_fresh(str(fields["timestamp"]), self.settings.zalo_timestamp_window_s, time.time())
 
     def parse(self, payload: Any) -> list[Submission]:
         if not isinstance(payload, dict):

@@ -98,6 +98,7 @@ def seed_categories(session: Session, catalogue: dict[str, Any], agencies: dict[
             "keywords": c["keywords"],
             "default_agency_id": agencies[c["agency"]],
             "public": True,
+            "description_required": c.get("description_required", False),
             "is_demo": True,
             "sla_working_days": c["sla_working_days"],
             "sla_emergency_hours": c["sla_emergency_hours"],

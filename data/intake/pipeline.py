@@ -127,7 +127,10 @@ def place_of(session: Session, settings: Settings, lat: float, lon: float) -> in
 
 
 def limits_of(settings: Settings) -> Limits:
-    return Limits.from_mb(settings.upload_max_files, settings.upload_max_photo_mb, settings.upload_max_video_mb)
+    return Limits.from_mb(settings.upload_max_files, settings.upload_max_photo_mb, settings.upload_max_video_mb,
+                          max_megapixels=settings.upload_max_photo_megapixels,
+                          max_side=settings.upload_photo_max_side_px, image_workers=settings.upload_image_workers,
+                          image_wait_s=settings.upload_image_wait_s)
 
 
 def _existing(session: Session, key: str, fingerprint: str) -> Receipt | None:

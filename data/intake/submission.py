@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from data.errors import InvalidInput
 from data.models import Channel
+from data.text import ascii_digits, has_nul
 from data.uploads import MediaFile
 
 MAX_DESCRIPTION = 4000  # Open311's limit, kept for every channel
@@ -84,8 +86,25 @@ def _clean_text(value: str | None) -> str | None:
     return value or None
 
 
+# The text a submission carries, by the name its refusal gives (Open311's where it has one).
+TEXT_FIELDS = {
+    "description": "description", "title": "title", "address": "address_string", "reporter_name": "name",
+    "reporter_phone": "phone", "reporter_email": "email", "category_code": "service_code",
+    "external_id": "external_id", "idempotency_key": "Idempotency-Key", "reply_to": "reply_to",
+    "attributes": "attribute",
+}  # fmt: skip
+
+
+def _refuse_nul(sub: Submission) -> None:
+    """A NUL character is no one's text and PostgreSQL cannot store it: refused, naming the field."""
+    for attribute, name in TEXT_FIELDS.items():
+        if has_nul(getattr(sub, attribute)):
+            raise IntakeError(f"{name}: có ký tự NUL (\\x00) không hợp lệ; hãy bỏ ký tự đó rồi gửi lại.", field=name)
+
+
 def validate(sub: Submission) -> Submission:
     """Normalise the free-text fields and refuse what no one can act on, field by field."""
+    _refuse_nul(sub)
     sub.description = (sub.description or "").strip()
     if not sub.description:
         raise IntakeError("Vui lòng mô tả sự việc (nội dung phản ánh đang trống).", field="description")
@@ -121,7 +140,8 @@ def _clean_phone(value: str | None) -> str | None:
     value = _clean_text(value)
     if value is None:
         return None
-    digits = "".join(ch for ch in value if ch.isdigit())
+    # NFKC: a superscript or full-width digit from a phone keyboard is the digit it shows.
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", value) if ascii_digits(ch))
     if not 8 <= len(digits) <= 15:
         raise IntakeError(f"Số điện thoại «{value}» không hợp lệ.", field="phone")
     return ("+" if value.startswith("+") else "") + digits
