@@ -32,8 +32,9 @@ from data.report_import import (
 from data.runtime import Runtime
 from data.settings import PROJECT_ROOT
 from data.text import fold
+from tests.conftest import SHARED_DATA
 
-REPORTS = PROJECT_ROOT.parent / "shared" / "data" / "reports"
+REPORTS = SHARED_DATA / "reports"
 NYC = REPORTS / "nyc311_2011_2000rows.csv"
 BOSTON = REPORTS / "boston311_open_2025.csv"
 UXO = REPORTS / "quangtri_uxo_reports_2015_ushahidi.geojson"
