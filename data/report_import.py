@@ -851,6 +851,15 @@ def import_reports(runtime: Runtime, path: Path | None, mapping: ColumnMapping, 
     return summary
 
 
+def check_file(runtime: Runtime, content: bytes, filename: str, mapping: ColumnMapping) -> ValidationResult:
+    """What a dry run finds, without recording a run: every row's problems, rows imported before included."""
+    frame = read_table(content, filename)
+    with runtime.session() as session:
+        result = validate(frame, mapping, context_of(runtime, session))
+        result.add_problems(already_imported(session, result.rows, mapping, runtime.settings.tz))
+    return result
+
+
 def stored_problems(problems: pd.DataFrame) -> list[Any]:
     """The problems as the ImportRun keeps them: the first ``PROBLEMS_KEPT``, then a line saying how many more."""
     kept = problems.head(PROBLEMS_KEPT).to_dict("records")
