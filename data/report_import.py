@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import String, any_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
@@ -70,6 +70,7 @@ CLOSED_STATUSES = (ReportStatus.CLOSED, ReportStatus.RESOLVED, ReportStatus.REJE
                    ReportStatus.DUPLICATE, ReportStatus.NOT_RESPONSIBLE)
 BBox = tuple[float, float, float, float]
 SOURCE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
+IMPORT_ATTRIBUTES = ("import_source", "import_run", "import_row")  # written into every imported report
 VALUE_FIELDS = ("status", "category", "agency")  # the fields whose source words map onto ours
 VALUE_CHOICES = 300  # distinct values a page lists per field for mapping; more is not a category column
 
@@ -128,6 +129,15 @@ class ColumnMapping(BaseModel):
     agency_map: dict[str, str] = Field(default_factory=dict, description="source value → our agency code")
     keep_columns: list[str] = Field(default_factory=list, description="columns kept as they are in attributes")
     publish_consent: bool = Field(default=False, description="imported reporters never agreed to publication")
+
+    @field_validator("keep_columns")
+    @classmethod
+    def _not_ours(cls, columns: list[str]) -> list[str]:
+        # The import's own keys in the attributes find a report's import (duplicate check, overdue alert).
+        taken = sorted(set(columns) & set(IMPORT_ATTRIBUTES))
+        if taken:
+            raise ValueError(f"{', '.join(taken)} là khoá riêng của lần nhập; đổi tên cột trước khi giữ lại")
+        return columns
 
     def columns(self) -> list[str]:
         """Every source column this mapping reads, once each."""

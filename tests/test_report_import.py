@@ -316,6 +316,9 @@ description = ["Nội dung"]
 
 def test_source_names_become_duplicate_key_scopes() -> None:
     assert source_name("Hệ thống 1022 Huế") == "he-thong-1022-hue"
+    # The import's own keys in a report's attributes tie it to its import: a kept column may not take one.
+    with pytest.raises(ValueError, match="import_run là khoá riêng"):
+        ColumnMapping(source="tinh", keep_columns=["Phường", "import_run"])
     assert source_name(" nyc311 ") == "nyc311"
     for blank in ("", "   ", "—", None):
         with pytest.raises(InvalidInput, match="Cần đặt tên nguồn"):
