@@ -367,7 +367,7 @@ class ValidationResult:
 
     def add_problems(self, more: pd.DataFrame) -> None:
         """Problems found after validation (rows already imported), merged in file order."""
-        if len(more):
+        if len(more):  # once per import: a sort per chunk would make a re-import quadratic
             merged = pd.concat([self.problems, more[PROBLEM_COLUMNS]], ignore_index=True)
             self.problems = merged.sort_values(["row", "severity"], kind="stable", ignore_index=True)
 
@@ -633,8 +633,12 @@ def _statuses(frame: pd.DataFrame, mapping: ColumnMapping, checks: RowChecks) ->
 def _unmapped(field_name: str, column: str | None, values: pd.Series, code: pd.Series | None,
               used: str) -> pd.DataFrame:
     """One line per distinct source value (and the unknown code it maps to), with its number of rows."""
-    keys = pd.DataFrame({"value": values.astype(str), "code": code if code is not None else None})
-    counted = keys.groupby(["value", "code"], dropna=False, sort=False).size().reset_index(name="rows")
+    if code is None:
+        counts = values.astype(str).value_counts(sort=False)
+        counted = pd.DataFrame({"value": counts.index.astype(str), "code": None, "rows": counts.to_numpy()})
+    else:
+        keys = pd.DataFrame({"value": values.astype(str), "code": code})
+        counted = keys.groupby(["value", "code"], dropna=False, sort=False).size().reset_index(name="rows")
     counted["code"] = counted["code"].astype(object).where(counted["code"].notna(), None)
     counted.insert(0, "column", column or "")
     counted.insert(0, "field", field_name)
@@ -850,9 +854,8 @@ def import_reports(runtime: Runtime, path: Path | None, mapping: ColumnMapping, 
                                              run.id, user_id)
             summary.imported += created
             already.append(existing)
-    for found in already:
-        summary.already_imported += len(found)
-        result.add_problems(found)
+    summary.already_imported = sum(len(found) for found in already)
+    result.add_problems(pd.concat(already, ignore_index=True) if already else pd.DataFrame())
     with runtime.session() as session:
         session.execute(update(ImportRun).where(ImportRun.id == run.id).values(
             finished_at=utcnow(), rows_skipped=summary.skipped, problems=stored_problems(result.problems)))
@@ -892,7 +895,13 @@ def already_imported(session: Session, rows: pd.DataFrame, mapping: ColumnMappin
     hit = pd.Series(keys).isin(set(found)).to_numpy()
     if not hit.any():
         return pd.DataFrame(columns=PROBLEM_COLUMNS)
-    messages = [_already_message(mapping.source, found[key], tz) for key in keys[hit]]
+    said: dict[int | None, tuple[str, str]] = {}  # per earlier import: the text around the report's code
+    messages = []
+    for earlier in (found[key] for key in keys[hit]):
+        if earlier.run_id not in said:
+            said[earlier.run_id] = _already_message(mapping.source, earlier, tz)
+        head, tail = said[earlier.run_id]
+        messages.append(head + earlier.tracking_code + tail)
     return pd.DataFrame({"row": rows["row"].to_numpy()[hit], "column": mapping.external_id or "",
                          "value": rows["external_id"].astype(str).to_numpy()[hit], "severity": "error",
                          "reason": "already_imported", "message": messages})
@@ -907,12 +916,13 @@ class Earlier:
     run_at: datetime | None
 
 
-def _already_message(source: str, earlier: Earlier, tz: tzinfo) -> str:
+def _already_message(source: str, earlier: Earlier, tz: tzinfo) -> tuple[str, str]:
+    """The text before and after the report's code (the same for every row of one earlier import)."""
     if earlier.run_at is None:
-        return f"Đã có phản ánh {earlier.tracking_code} từ nguồn «{source}» với cùng mã gốc; bỏ qua."
+        return "Đã có phản ánh ", f" từ nguồn «{source}» với cùng mã gốc; bỏ qua."
     when = earlier.run_at.replace(tzinfo=UTC).astimezone(tz)
     return (f"Đã nhập từ nguồn «{source}» lúc {when:%d/%m/%Y %H:%M} (lần nhập #{earlier.run_id}), "
-            f"thành phản ánh {earlier.tracking_code}; bỏ qua.")
+            "thành phản ánh ", "; bỏ qua.")
 
 
 def _existing(session: Session, keys: np.ndarray) -> dict[str, Earlier]:
