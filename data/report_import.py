@@ -790,14 +790,15 @@ class ImportSummary:
             severity, reason = key.split(":", 1)
             lines.append(f"    {'lỗi' if severity == 'error' else 'cảnh báo'} {reason}: {count} – {MESSAGES[reason]}")
         if len(v.unmapped):
-            lines.append("  giá trị chưa ánh xạ (field «giá trị»: số dòng → dùng):")
+            lines.append("  giá trị chưa ánh xạ (trường «giá trị»: số dòng → khi nhập):")
             lines += [_unmapped_line(u) for u in v.unmapped.to_dict("records")]
         return "\n".join(lines)
 
 
 def _unmapped_line(unmapped: Mapping[Any, Any]) -> str:
     code = f" → {unmapped['code']} (không có trong danh mục)" if unmapped["code"] else ""
-    used = unmapped["used"] or "để hệ thống tự phân loại / điều phối"
+    automatic = "để hệ thống tự phân loại" if unmapped["field"] == "category" else "để hệ thống tự điều phối"
+    used = unmapped["used"] or automatic
     return f"    {unmapped['field']} «{unmapped['value']}»{code}: {unmapped['rows']} dòng → {used}"
 
 
