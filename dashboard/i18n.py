@@ -202,6 +202,44 @@ TEXTS: dict[str, tuple[str, str]] = {
     "imp.field.address": ("Địa chỉ (ghép các cột)", "Address (columns joined)"),
     "imp.field.channel": ("Kênh", "Channel"),
     "imp.field.agency": ("Đơn vị", "Agency"),
+    # The source scopes the duplicate check; value maps; what a dry run says of them (issue 14).
+    "imp.source": ("Nguồn dữ liệu", "Data source"),
+    "imp.source_hint": ("Tên hệ thống gốc, vd. he-thong-1022", "Name of the source system, e.g. hotline-1022"),
+    "imp.source_help": ("Các dòng cùng nguồn và cùng mã gốc chỉ được nhập một lần: đặt một tên riêng cho mỗi "
+                        "hệ thống gốc, và giữ nguyên tên đó ở các lần nhập sau.",
+                        "Rows of the same source with the same id are imported once: give each source system "
+                        "a name of its own, and keep it for later imports."),
+    "imp.source_needed": ("Cần đặt tên nguồn dữ liệu: các dòng cùng nguồn và cùng mã gốc chỉ được nhập một lần.",
+                          "Name the data source: rows of the same source with the same id are imported once."),
+    "imp.source_is": ("Nguồn: {source} (mã chống trùng: import:{source}:<mã gốc>)",
+                      "Source: {source} (duplicate key: import:{source}:<source id>)"),
+    "imp.already": ("Đã nhập từ trước", "Imported before"),
+    "imp.values": ("Ánh xạ giá trị", "Value mapping"),
+    "imp.values_help": ("Giá trị trong tệp ứng với giá trị nào của hệ thống. Để trống: trạng thái mặc định; "
+                        "lĩnh vực và đơn vị do hệ thống tự xác định.",
+                        "What each value in the file means here. Left empty: the default status; the category "
+                        "and the agency are found automatically."),
+    "imp.values_col.value": ("Giá trị trong tệp", "Value in the file"),
+    "imp.values_col.rows": ("Số dòng", "Rows"),
+    "imp.values_col.ours": ("Giá trị của hệ thống", "Our value"),
+    "imp.values_none": ("— chưa ánh xạ —", "— unmapped —"),
+    "imp.values_more": ("Chỉ liệt kê {n} giá trị nhiều dòng nhất; các giá trị khác theo mẫu ánh xạ.",
+                        "Only the {n} most frequent values are listed; the others follow the preset."),
+    "imp.unmapped": ("Giá trị chưa ánh xạ", "Unmapped values"),
+    "imp.unmapped_col.field": ("Trường", "Field"),
+    "imp.unmapped_col.outcome": ("Khi nhập", "On import"),
+    "imp.unmapped.skip": ("Bỏ qua dòng", "Row skipped"),
+    "imp.unmapped.status": ("Dùng trạng thái «{status}»", "Status «{status}» used"),
+    "imp.unmapped.default": ("Dùng mã mặc định «{code}»", "Default code «{code}» used"),
+    "imp.unmapped.classifier": ("Hệ thống tự phân loại", "Left to the classifier"),
+    "imp.unmapped.router": ("Hệ thống tự điều phối", "Left to routing"),
+    "imp.unmapped.unknown": ("Mã «{code}» không có trong danh mục", "Code «{code}» is not in the catalogue"),
+    "imp.date_format_none": ("Định dạng ngày «{fmt}» không đọc được ngày nào trong cột «{column}» (vd. «{example}»): "
+                             "cả {rows} dòng bị bỏ qua. Sửa ô định dạng ngày rồi chạy thử lại.",
+                             "The date format «{fmt}» reads none of the dates in column «{column}» (e.g. "
+                             "«{example}»): all {rows} rows are skipped. Fix the date format and run the dry run "
+                             "again."),
+    "imp.date_format_try": (" Định dạng đọc được các ngày này: {fmt}", " A format that reads these dates: {fmt}"),
     "login.title": ("Đăng nhập hệ thống IOC", "Log in to the IOC"),
     "login.username": ("Tên đăng nhập", "Username"),
     "login.password": ("Mật khẩu", "Password"),

@@ -13,8 +13,11 @@ Three steps, each usable alone:
 
 CLI (the database comes from the settings, ``IOC_DATABASE_URL``)::
 
-    python -m data.report_import FILE --preset nyc311 [--mapping mapping.toml] [--dry-run] \\
+    python -m data.report_import FILE --preset nyc311 [--mapping mapping.toml] [--source NAME] [--dry-run] \\
         [--report problems.csv]
+
+The source (the mapping's ``source``, or ``--source``) scopes the duplicate check: a row whose source and
+id were imported before is skipped, and the per-row report says when and as which report.
 
 Presets in ``data/import_presets/`` show how a city maps a foreign export onto its own categories.
 """
@@ -27,19 +30,22 @@ import hashlib
 import io
 import json
 import logging
+import re
 import secrets
 import sys
 import tomllib
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select, text, update
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import String, any_, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,6 +69,10 @@ PROBLEMS_KEPT = 10_000  # in the ImportRun row; the full list goes to the CSV re
 CLOSED_STATUSES = (ReportStatus.CLOSED, ReportStatus.RESOLVED, ReportStatus.REJECTED,
                    ReportStatus.DUPLICATE, ReportStatus.NOT_RESPONSIBLE)
 BBox = tuple[float, float, float, float]
+SOURCE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
+IMPORT_ATTRIBUTES = ("import_source", "import_run", "import_row")  # written into every imported report
+VALUE_FIELDS = ("status", "category", "agency")  # the fields whose source words map onto ours
+VALUE_CHOICES = 300  # distinct values a page lists per field for mapping; more is not a category column
 
 
 class ImportFileError(InvalidInput):
@@ -85,7 +95,7 @@ class ColumnMapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,39}$",
+    source: str = Field(pattern=SOURCE_PATTERN,
                         description="short name of the source system: part of every row's idempotency key")
     label: str = Field(default="", description="what this mapping is for, shown to operators")
     external_id: str | None = Field(default=None,
@@ -120,12 +130,43 @@ class ColumnMapping(BaseModel):
     keep_columns: list[str] = Field(default_factory=list, description="columns kept as they are in attributes")
     publish_consent: bool = Field(default=False, description="imported reporters never agreed to publication")
 
+    @field_validator("keep_columns")
+    @classmethod
+    def _not_ours(cls, columns: list[str]) -> list[str]:
+        # The import's own keys in the attributes find a report's import (duplicate check, overdue alert).
+        taken = sorted(set(columns) & set(IMPORT_ATTRIBUTES))
+        if taken:
+            raise ValueError(f"{', '.join(taken)} là khoá riêng của lần nhập; đổi tên cột trước khi giữ lại")
+        return columns
+
     def columns(self) -> list[str]:
         """Every source column this mapping reads, once each."""
         single = [self.external_id, self.created_at, self.closed_at, self.resolved_at, self.title,
                   self.category, self.status, self.lat, self.lon, self.channel, self.agency]
         named = [c for c in single if c] + self.description + self.address + self.keep_columns
         return list(dict.fromkeys(named))
+
+    def with_values(self, field: str, chosen: Mapping[str, str | None], complete: bool) -> ColumnMapping:
+        """This mapping with ``field``'s value map (``status``, ``category``, ``agency``) as chosen on a page.
+
+        ``chosen`` holds source values and our value (None: left unmapped). When it lists every value
+        of the file (``complete``), it is the whole map: a value left unmapped stays unmapped even if a
+        prefix key of the preset would have matched it. Otherwise it is laid over the preset's map.
+        """
+        picked = {value: ours for value, ours in chosen.items() if ours}
+        base = {} if complete else dict(getattr(self, f"{field}_map"))
+        return ColumnMapping.model_validate(self.model_dump() | {f"{field}_map": base | picked})
+
+
+def source_name(text: str | None) -> str:
+    """A source as a person names it (``"Hệ thống 1022 Huế"``) as the duplicate key uses it (``he-thong-1022-hue``).
+
+    InvalidInput when nothing usable is left: the duplicate check needs a name for the source."""
+    slug = re.sub(r"[^a-z0-9_.-]+", "-", fold(text)).strip("-._")[:40].strip("-._")
+    if not re.match(SOURCE_PATTERN, slug):
+        raise InvalidInput("Cần đặt tên nguồn dữ liệu (vd. «he-thong-1022»): các dòng cùng nguồn và cùng mã gốc "
+                           "chỉ được nhập một lần.")
+    return slug
 
 
 def load_mapping(path: Path) -> ColumnMapping:
@@ -228,6 +269,9 @@ MESSAGES: dict[str, str] = {
     "id_duplicate": "Mã phản ánh gốc trùng với một dòng phía trên trong tệp; chỉ nhập dòng đầu tiên.",
     "date_missing": "Thiếu thời điểm tiếp nhận.",
     "date_unparseable": "Không đọc được ngày giờ.",
+    "date_format_mismatch": "Định dạng ngày không đọc được ngày nào trong cột: mọi dòng bị bỏ qua; sửa định dạng "
+                            "rồi chạy thử lại.",
+    "already_imported": "Đã nhập từ trước (cùng nguồn, cùng mã gốc); bỏ qua.",
     "closed_before_created": "Ngày đóng sớm hơn ngày tiếp nhận; bỏ ngày đóng.",
     "closed_without_date": "Trạng thái đã đóng nhưng thiếu ngày đóng.",
     "description_empty": "Nội dung phản ánh trống.",
@@ -247,6 +291,14 @@ MESSAGES: dict[str, str] = {
     "agency_unknown": "Mã đơn vị không có trong danh mục; để hệ thống tự điều phối.",
 }
 PROBLEM_COLUMNS = ["row", "column", "value", "severity", "reason", "message"]
+# Source values the value maps do not know: which field, the value, how many rows, the code it maps to
+# when that code is not in the catalogue (else None), and what the rows get instead ("" = the
+# classifier or the router decides, "skip" = the rows are skipped).
+UNMAPPED_COLUMNS = ["field", "column", "value", "rows", "code", "used"]
+# Tried in order when a date format reads none of a column's dates (day before month: Vietnamese files).
+DATE_FORMATS = ("ISO8601", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
+                "%d/%m/%Y", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y",
+                "%Y/%m/%d %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y")
 
 
 @dataclass(frozen=True)
@@ -261,6 +313,26 @@ class ImportContext:
     agency_ids: Mapping[str, int] | None = None
 
 
+@dataclass(frozen=True)
+class FormatMismatch:
+    """A date column that the date format reads in no row: the format is wrong, not the rows."""
+
+    column: str
+    datetime_format: str  # "ISO8601" when the mapping gives none
+    example: str  # the column's first date
+    rows: int
+    suggestion: str | None  # one of DATE_FORMATS that reads every date of the column, if one does
+
+    def message(self) -> str:
+        text = (f"Định dạng ngày «{self.datetime_format}» không đọc được ngày nào trong cột này "
+                f"(vd. «{self.example}»): cả {self.rows} dòng bị bỏ qua.")
+        return text + (f" Định dạng đọc được các ngày này: «{self.suggestion}»." if self.suggestion else "")
+
+
+def _no_unmapped() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=int if c == "rows" else object) for c in UNMAPPED_COLUMNS})
+
+
 @dataclass
 class ValidationResult:
     """Rows to keep (cleaned, one per kept file row) and one problem per row and column."""
@@ -269,6 +341,8 @@ class ValidationResult:
     rows: pd.DataFrame
     problems: pd.DataFrame
     columns_missing: list[str] = field(default_factory=list)
+    unmapped: pd.DataFrame = field(default_factory=_no_unmapped)  # UNMAPPED_COLUMNS, most rows first
+    format_mismatches: list[FormatMismatch] = field(default_factory=list)
 
     @property
     def rows_kept(self) -> int:
@@ -290,6 +364,12 @@ class ValidationResult:
     def problems_csv(self) -> bytes:
         """The per-row report, UTF-8 with BOM so that Excel shows the Vietnamese text right."""
         return self.problems.to_csv(index=False).encode("utf-8-sig")
+
+    def add_problems(self, more: pd.DataFrame) -> None:
+        """Problems found after validation (rows already imported), merged in file order."""
+        if len(more):  # once per import: a sort per chunk would make a re-import quadratic
+            merged = pd.concat([self.problems, more[PROBLEM_COLUMNS]], ignore_index=True)
+            self.problems = merged.sort_values(["row", "severity"], kind="stable", ignore_index=True)
 
 
 def fold_series(values: pd.Series) -> pd.Series:
@@ -323,6 +403,18 @@ def map_values(values: pd.Series, table: Mapping[str, Any]) -> pd.Series:
     return per_unique(values, lookup)
 
 
+def value_choices(frame: pd.DataFrame, mapping: ColumnMapping, field_name: str,
+                  limit: int = VALUE_CHOICES) -> tuple[pd.DataFrame, bool]:
+    """The distinct values in the column of ``field_name`` (``status``, ``category``, ``agency``), most rows
+    first, each with what the mapping makes of it (``ours``, None when unmapped); and whether all are listed."""
+    raw = per_unique(_column(frame, getattr(mapping, field_name)), lambda u: u.str.strip())
+    counts = raw[raw != ""].value_counts()
+    listed = pd.Series(counts.index[:limit], dtype=object)
+    ours = map_values(listed, {k: str(v) for k, v in getattr(mapping, f"{field_name}_map").items()})
+    return (pd.DataFrame({"value": listed, "rows": counts.to_numpy()[:limit],
+                          "ours": ours.astype(object).where(ours.notna(), None)}), len(counts) <= limit)
+
+
 def _join(parts: Sequence[pd.Series], sep: str, index: pd.Index) -> pd.Series:
     """Non-blank cells joined; a part equal to an earlier one is left out (computed per distinct combination)."""
     if not parts:
@@ -352,6 +444,7 @@ class RowChecks:
         self.skip = pd.Series(False, index=frame.index)
         self.frames: list[pd.DataFrame] = []
         self.messages = messages
+        self.file_problems: list[dict[str, Any]] = []
 
     def add(self, mask: pd.Series, column: pd.Series | str | None, values: pd.Series | str, reason: str, *,
             skip: bool, message_key: str | None = None) -> None:
@@ -367,8 +460,14 @@ class RowChecks:
             "message": self.messages[message_key or reason],
         }))
 
+    def add_file(self, mask: pd.Series, column: str, value: str, reason: str, message: str) -> None:
+        """Skip the rows of ``mask`` for a reason of the whole file, said once (as row 1, the header's)."""
+        self.skip |= mask.fillna(False).astype(bool)
+        self.file_problems.append({"row": 1, "column": column, "value": value, "severity": "error",
+                                   "reason": reason, "message": message})
+
     def frame(self, header_problems: list[dict[str, Any]]) -> pd.DataFrame:
-        frames = [pd.DataFrame(header_problems, columns=PROBLEM_COLUMNS), *self.frames]
+        frames = [pd.DataFrame(header_problems + self.file_problems, columns=PROBLEM_COLUMNS), *self.frames]
         frames = [f for f in frames if len(f)]
         if not frames:
             return pd.DataFrame({c: pd.Series(dtype=int if c == "row" else str) for c in PROBLEM_COLUMNS})
@@ -413,20 +512,20 @@ def validate(frame: pd.DataFrame, mapping: ColumnMapping, context: ImportContext
     out = pd.DataFrame({"row": checks.row})
 
     out["external_id"] = _external_ids(frame, mapping, checks)
-    out["created_at"], out["closed_at"], out["resolved_at"] = _times(frame, mapping, checks)
+    out["created_at"], out["closed_at"], out["resolved_at"], mismatches = _times(frame, mapping, checks)
     out["title"], out["description"] = _texts(frame, mapping, checks)
-    out["status"] = _statuses(frame, mapping, checks)
+    out["status"], unmapped_status = _statuses(frame, mapping, checks)
     closed = out["status"].isin([str(s) for s in CLOSED_STATUSES])
     if mapping.closed_at is not None:
         raw_closed = _column(frame, mapping.closed_at)
         checks.add(closed & (raw_closed == ""), mapping.closed_at, raw_closed, "closed_without_date",
                    skip=False)
     out.loc[~closed, ["closed_at", "resolved_at"]] = pd.NaT  # an open report has no closing date
-    out["category_code"], out["category_id"] = _codes(frame, mapping.category, mapping.category_map,
-                                                      mapping.category_default, context.category_ids, checks,
-                                                      "category")
-    out["agency_code"], out["agency_id"] = _codes(frame, mapping.agency, mapping.agency_map, None,
-                                                  context.agency_ids, checks, "agency")
+    out["category_code"], out["category_id"], unmapped_category = _codes(
+        frame, mapping.category, mapping.category_map, mapping.category_default, context.category_ids, checks,
+        "category")
+    out["agency_code"], out["agency_id"], unmapped_agency = _codes(frame, mapping.agency, mapping.agency_map, None,
+                                                                   context.agency_ids, checks, "agency")
     out["lat"], out["lon"], out["admin_unit_id"] = _places(frame, mapping, context, checks)
     address = _join([frame[c] for c in mapping.address if c in frame.columns], ", ", frame.index)
     long_address = lengths(address) > MAX_ADDRESS
@@ -443,7 +542,10 @@ def validate(frame: pd.DataFrame, mapping: ColumnMapping, context: ImportContext
     duplicate = has_id & ~checks.skip & out["external_id"].where(~checks.skip).duplicated(keep="first")
     checks.add(duplicate, mapping.external_id, out["external_id"], "id_duplicate", skip=True)
     kept = out[~checks.skip].reset_index(drop=True)
-    return ValidationResult(len(frame), kept, checks.frame(header), missing)
+    unmapped = pd.concat([unmapped_status, unmapped_category, unmapped_agency], ignore_index=True)
+    return ValidationResult(len(frame), kept, checks.frame(header), missing,
+                            unmapped.sort_values("rows", ascending=False, kind="stable", ignore_index=True),
+                            mismatches)
 
 
 def _external_ids(frame: pd.DataFrame, mapping: ColumnMapping, checks: RowChecks) -> pd.Series:
@@ -458,25 +560,46 @@ def _external_ids(frame: pd.DataFrame, mapping: ColumnMapping, checks: RowChecks
 
 
 def _times(frame: pd.DataFrame, mapping: ColumnMapping,
-           checks: RowChecks) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(created, closed, resolved) as naive UTC; a blank or unreadable creation date skips the row."""
+           checks: RowChecks) -> tuple[pd.Series, pd.Series, pd.Series, list[FormatMismatch]]:
+    """(created, closed, resolved) as naive UTC, and the date columns the format reads in no row.
+
+    A blank or unreadable date skips the row; when the format reads none of a column's dates, that is
+    said once for the file (a wrong format is one mistake, not 10,000)."""
     if mapping.created_at is None:
         checks.add(pd.Series(True, index=frame.index), None, "", "date_missing", skip=True)
-    parsed = []
+    parsed: list[pd.Series] = []
+    mismatches: list[FormatMismatch] = []
     for name in (mapping.created_at, mapping.closed_at, mapping.resolved_at):
         raw = _column(frame, name)
         times = parse_times(raw, mapping)
         blank = raw == ""
         if name is not None and name == mapping.created_at:
             checks.add(blank, name, raw, "date_missing", skip=True)
-        checks.add(~blank & times.isna(), name, raw, "date_unparseable", skip=True)
+        unreadable = ~blank & times.isna()
+        if name is not None and unreadable.any() and not (~blank & times.notna()).any():
+            if name not in {m.column for m in mismatches}:
+                found = FormatMismatch(name, mapping.datetime_format or "ISO8601", str(raw[~blank].iloc[0]),
+                                       int(unreadable.sum()), suggest_datetime_format(raw[~blank]))
+                checks.add_file(unreadable, name, found.example, "date_format_mismatch", found.message())
+                mismatches.append(found)
+        else:
+            checks.add(unreadable, name, raw, "date_unparseable", skip=True)
         parsed.append(times)
     created, closed, resolved = parsed
     early = closed.notna() & (closed < created)
     checks.add(early, mapping.closed_at, _column(frame, mapping.closed_at), "closed_before_created", skip=False)
     closed = closed.mask(early)
     resolved = resolved.mask(resolved.notna() & (resolved < created))
-    return created, closed, resolved.fillna(closed) if mapping.resolved_at else closed.copy()
+    return created, closed, resolved.fillna(closed) if mapping.resolved_at else closed.copy(), mismatches
+
+
+def suggest_datetime_format(values: pd.Series) -> str | None:
+    """The first of DATE_FORMATS that reads every one of (a sample of) these dates; None if none does."""
+    sample = pd.Series(values.drop_duplicates().head(200).to_numpy(), dtype=object)
+    for candidate in DATE_FORMATS:
+        if pd.to_datetime(sample, format=candidate, errors="coerce").notna().all():
+            return candidate
+    return None
 
 
 def _texts(frame: pd.DataFrame, mapping: ColumnMapping, checks: RowChecks) -> tuple[pd.Series, pd.Series]:
@@ -494,32 +617,57 @@ def _texts(frame: pd.DataFrame, mapping: ColumnMapping, checks: RowChecks) -> tu
     return title.where(title != "", None), description
 
 
-def _statuses(frame: pd.DataFrame, mapping: ColumnMapping, checks: RowChecks) -> pd.Series:
+def _statuses(frame: pd.DataFrame, mapping: ColumnMapping, checks: RowChecks) -> tuple[pd.Series, pd.DataFrame]:
+    """Our status per row, and the source words the status map does not know."""
     raw = _column(frame, mapping.status)
     mapped = map_values(raw, {k: str(v) for k, v in mapping.status_map.items()})
     unknown = mapped.isna() & (raw != "")
     skip = mapping.unknown_status == "skip"
     checks.add(unknown, mapping.status, raw, "status_unknown", skip=skip,
                message_key="status_unknown_skip" if skip else None)
-    return mapped.astype(object).fillna(str(mapping.status_default)).astype(str)
+    unmapped = _unmapped("status", mapping.status, raw[unknown], None,
+                         "skip" if skip else str(mapping.status_default))
+    return mapped.astype(object).fillna(str(mapping.status_default)).astype(str), unmapped
+
+
+def _unmapped(field_name: str, column: str | None, values: pd.Series, code: pd.Series | None,
+              used: str) -> pd.DataFrame:
+    """One line per distinct source value (and the unknown code it maps to), with its number of rows."""
+    if code is None:
+        counts = values.astype(str).value_counts(sort=False)
+        counted = pd.DataFrame({"value": counts.index.astype(str), "code": None, "rows": counts.to_numpy()})
+    else:
+        keys = pd.DataFrame({"value": values.astype(str), "code": code})
+        counted = keys.groupby(["value", "code"], dropna=False, sort=False).size().reset_index(name="rows")
+    counted["code"] = counted["code"].astype(object).where(counted["code"].notna(), None)
+    counted.insert(0, "column", column or "")
+    counted.insert(0, "field", field_name)
+    counted["used"] = used
+    return counted[UNMAPPED_COLUMNS]
 
 
 def _codes(frame: pd.DataFrame, column: str | None, table: Mapping[str, str], default: str | None,
-           known: Mapping[str, int] | None, checks: RowChecks, what: str) -> tuple[pd.Series, pd.Series]:
-    """Source value → our code → our id: (codes, ids), None when unmapped or unknown (with a warning)."""
+           known: Mapping[str, int] | None, checks: RowChecks,
+           what: str) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """Source value → our code → our id: (codes, ids, the values not mapped onto a known code), None when
+    unmapped or unknown (with a warning)."""
     raw = _column(frame, column)
     codes = map_values(raw, table)
     unmapped = codes.isna() & (raw != "")
     if default is None:
         checks.add(unmapped, column, raw, f"{what}_unmapped", skip=False)
+    lost = [_unmapped(what, column, raw[unmapped], None, default or "")]
     codes = codes.astype(object)
     codes = codes.fillna(default) if default is not None else codes
     codes = codes.where(codes.notna(), None)
     if known is None:
-        return codes, pd.Series(None, index=frame.index, dtype=object)
+        return codes, pd.Series(None, index=frame.index, dtype=object), lost[0]
     ids = codes.map(known)
-    checks.add(codes.notna() & ids.isna(), column, codes.fillna(""), f"{what}_unknown", skip=False)
-    return codes, ids.astype("Int64").astype(object).where(ids.notna(), None)
+    unknown = codes.notna() & ids.isna()
+    checks.add(unknown, column, codes.fillna(""), f"{what}_unknown", skip=False)
+    lost.append(_unmapped(what, column, raw[unknown & ~unmapped], codes[unknown & ~unmapped], ""))
+    return (codes, ids.astype("Int64").astype(object).where(ids.notna(), None),
+            pd.concat(lost, ignore_index=True))
 
 
 def _places(frame: pd.DataFrame, mapping: ColumnMapping, context: ImportContext,
@@ -613,16 +761,23 @@ class ImportSummary:
     dry_run: bool
     validation: ValidationResult
     imported: int = 0
-    already_imported: int = 0
+    already_imported: int = 0  # rows of this source imported before (in a dry run: that would be skipped)
+    source: str = ""
 
     @property
     def skipped(self) -> int:
         return self.validation.rows_skipped + self.already_imported
 
+    @property
+    def to_import(self) -> int:
+        """Valid rows not imported before: what the import writes (or, after it, wrote)."""
+        return self.validation.rows_kept - self.already_imported
+
     def text(self) -> str:
         v = self.validation
         lines = [
-            f"{'Chạy thử' if self.dry_run else 'Nhập'} «{self.filename}» (lần nhập #{self.run_id}):",
+            f"{'Chạy thử' if self.dry_run else 'Nhập'} «{self.filename}» từ nguồn «{self.source}» "
+            f"(lần nhập #{self.run_id}):",
             f"  dòng đọc được: {v.rows_total}",
             f"  dòng hợp lệ: {v.rows_kept}" + ("" if self.dry_run else f"; đã nhập mới: {self.imported}"),
             f"  dòng bỏ qua vì lỗi: {v.rows_skipped}",
@@ -630,10 +785,21 @@ class ImportSummary:
         if self.already_imported:
             lines.append(f"  dòng đã nhập từ trước (bỏ qua): {self.already_imported}")
         lines.append(f"  cảnh báo: {v.warnings}")
+        lines += [f"  ! {m.column}: {m.message()}" for m in v.format_mismatches]
         for key, count in v.counts().items():
             severity, reason = key.split(":", 1)
             lines.append(f"    {'lỗi' if severity == 'error' else 'cảnh báo'} {reason}: {count} – {MESSAGES[reason]}")
+        if len(v.unmapped):
+            lines.append("  giá trị chưa ánh xạ (trường «giá trị»: số dòng → khi nhập):")
+            lines += [_unmapped_line(u) for u in v.unmapped.to_dict("records")]
         return "\n".join(lines)
+
+
+def _unmapped_line(unmapped: Mapping[Any, Any]) -> str:
+    code = f" → {unmapped['code']} (không có trong danh mục)" if unmapped["code"] else ""
+    automatic = "để hệ thống tự phân loại" if unmapped["field"] == "category" else "để hệ thống tự điều phối"
+    used = unmapped["used"] or automatic
+    return f"    {unmapped['field']} «{unmapped['value']}»{code}: {unmapped['rows']} dòng → {used}"
 
 
 def context_of(runtime: Runtime, session: Session) -> ImportContext:
@@ -672,57 +838,127 @@ def import_reports(runtime: Runtime, path: Path | None, mapping: ColumnMapping, 
     raw = content if content is not None else (path.read_bytes() if path else b"")
     name = (filename or (path.name if path else "upload.csv"))[:300]
     frame = read_table(raw, name)
+    tz = runtime.settings.tz
     with runtime.session() as session:
         result = validate(frame, mapping, context_of(runtime, session))
+        # A dry run says, row by row, what the import would skip as imported before.
+        already = [already_imported(session, result.rows, mapping, tz)] if dry_run else []
         run = ImportRun(kind="reports", filename=name, sha256=hashlib.sha256(raw).hexdigest(), dry_run=dry_run,
                         user_id=user_id, rows_total=result.rows_total, rows_skipped=result.rows_skipped,
                         problems=stored_problems(result.problems))
         session.add(run)
         session.flush()
-        summary = ImportSummary(run.id, name, run.sha256, dry_run, result)
+        summary = ImportSummary(run.id, name, run.sha256, dry_run, result, source=mapping.source)
     if not dry_run:
         for start in range(0, len(result.rows), chunk_rows):
             created, existing = _write_chunk(runtime, result.rows.iloc[start:start + chunk_rows], mapping,
                                              run.id, user_id)
             summary.imported += created
-            summary.already_imported += existing
+            already.append(existing)
+    summary.already_imported = sum(len(found) for found in already)
+    result.add_problems(pd.concat(already, ignore_index=True) if already else pd.DataFrame())
     with runtime.session() as session:
         session.execute(update(ImportRun).where(ImportRun.id == run.id).values(
-            finished_at=utcnow(), rows_skipped=summary.skipped,
-            problems=stored_problems(result.problems, summary.already_imported)))
+            finished_at=utcnow(), rows_skipped=summary.skipped, problems=stored_problems(result.problems)))
     log.info("report import #%s %s: %s rows, %s imported, %s skipped", run.id, name, result.rows_total,
              summary.imported, summary.skipped)
     return summary
 
 
-def stored_problems(problems: pd.DataFrame, already: int = 0) -> list[Any]:
+def check_file(runtime: Runtime, content: bytes, filename: str, mapping: ColumnMapping) -> ValidationResult:
+    """What a dry run finds, without recording a run: every row's problems, rows imported before included."""
+    frame = read_table(content, filename)
+    with runtime.session() as session:
+        result = validate(frame, mapping, context_of(runtime, session))
+        result.add_problems(already_imported(session, result.rows, mapping, runtime.settings.tz))
+    return result
+
+
+def stored_problems(problems: pd.DataFrame) -> list[Any]:
     """The problems as the ImportRun keeps them: the first ``PROBLEMS_KEPT``, then a line saying how many more."""
     kept = problems.head(PROBLEMS_KEPT).to_dict("records")
     if len(problems) > PROBLEMS_KEPT:
         kept.append({"row": None, "column": "", "value": "", "severity": "info", "reason": "truncated",
                      "message": f"… và {len(problems) - PROBLEMS_KEPT} vấn đề khác (xem tệp báo cáo)."})
-    if already:
-        kept.append({"row": None, "column": "", "value": str(already), "severity": "info",
-                     "reason": "already_imported", "message": f"{already} dòng đã được nhập từ trước; bỏ qua."})
     return kept
 
 
+def import_keys(rows: pd.DataFrame, mapping: ColumnMapping) -> np.ndarray:
+    """Each row's idempotency key: ``import:<source>:<id>``, so a source's id is imported once."""
+    return ("import:" + mapping.source + ":" + rows["external_id"].astype(str)).to_numpy()
+
+
+def already_imported(session: Session, rows: pd.DataFrame, mapping: ColumnMapping, tz: tzinfo,
+                     existing: Mapping[str, Earlier] | None = None) -> pd.DataFrame:
+    """One problem per row whose source and id were imported before: when, by which run, as which report."""
+    keys = import_keys(rows, mapping)
+    found = _existing(session, keys) if existing is None else existing
+    hit = pd.Series(keys).isin(set(found)).to_numpy()
+    if not hit.any():
+        return pd.DataFrame(columns=PROBLEM_COLUMNS)
+    said: dict[int | None, tuple[str, str]] = {}  # per earlier import: the text around the report's code
+    messages = []
+    for earlier in (found[key] for key in keys[hit]):
+        if earlier.run_id not in said:
+            said[earlier.run_id] = _already_message(mapping.source, earlier, tz)
+        head, tail = said[earlier.run_id]
+        messages.append(head + earlier.tracking_code + tail)
+    return pd.DataFrame({"row": rows["row"].to_numpy()[hit], "column": mapping.external_id or "",
+                         "value": rows["external_id"].astype(str).to_numpy()[hit], "severity": "error",
+                         "reason": "already_imported", "message": messages})
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The report an earlier import made of a key, and that import (None when it is gone)."""
+
+    tracking_code: str
+    run_id: int | None
+    run_at: datetime | None
+
+
+def _already_message(source: str, earlier: Earlier, tz: tzinfo) -> tuple[str, str]:
+    """The text before and after the report's code (the same for every row of one earlier import)."""
+    if earlier.run_at is None:
+        return "Đã có phản ánh ", f" từ nguồn «{source}» với cùng mã gốc; bỏ qua."
+    when = earlier.run_at.replace(tzinfo=UTC).astimezone(tz)
+    return (f"Đã nhập từ nguồn «{source}» lúc {when:%d/%m/%Y %H:%M} (lần nhập #{earlier.run_id}), "
+            "thành phản ánh ", "; bỏ qua.")
+
+
+def _existing(session: Session, keys: np.ndarray) -> dict[str, Earlier]:
+    """The keys already in the database, with their report and the import that wrote it."""
+    run = Report.attributes["import_run"].as_integer()
+    query = (select(Report.idempotency_key, Report.tracking_code, ImportRun.id, ImportRun.started_at)
+             .outerjoin(ImportRun, ImportRun.id == run))
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter instead of thousands of bound ones: no giant statement to parse.
+        batches = [query.where(Report.idempotency_key == any_(bindparam("keys", keys.tolist(), type_=ARRAY(String))))]
+    else:  # well under SQLite's limit of bound parameters
+        batches = [query.where(Report.idempotency_key.in_(keys[start:start + 2000].tolist()))
+                   for start in range(0, len(keys), 2000)]
+    return {str(key): Earlier(code, run_id, at) for batch in batches
+            for key, code, run_id, at in session.execute(batch)}
+
+
 def _write_chunk(runtime: Runtime, chunk: pd.DataFrame, mapping: ColumnMapping, run_id: int,
-                 user_id: int | None) -> tuple[int, int]:
-    """One transaction: the chunk's new reports, their first events, the run's progress. (created, existing)"""
-    keys = ("import:" + mapping.source + ":" + chunk["external_id"].astype(str)).to_numpy()
+                 user_id: int | None) -> tuple[int, pd.DataFrame]:
+    """One transaction: the chunk's new reports, their first events, the run's progress.
+
+    Answers the number created and one problem per row that an earlier import wrote already."""
+    keys = import_keys(chunk, mapping)
     for attempt in range(5):
         try:
             with runtime.session() as session:
-                existing = set(_by_keys(session, keys))
-                new = ~pd.Series(keys).isin(existing).to_numpy()  # hashed (np.isin on strings is quadratic)
+                existing = _existing(session, keys)
+                new = ~pd.Series(keys).isin(set(existing)).to_numpy()  # hashed (np.isin on strings is quadratic)
                 fresh, fresh_keys = chunk[new], keys[new]
                 if len(fresh):
                     _insert_reports(session, runtime.settings.city_code, fresh, fresh_keys, mapping, run_id)
                     _insert_events(session, fresh, fresh_keys, run_id, user_id, mapping)
                 session.execute(update(ImportRun).where(ImportRun.id == run_id).values(
                     rows_imported=ImportRun.rows_imported + len(fresh)))
-                return len(fresh), len(existing)
+                return len(fresh), already_imported(session, chunk, mapping, runtime.settings.tz, existing)
         except Exception as exc:
             # A tracking-code collision (at 31**7 codes, about one per 200,000 rows imported) or a
             # concurrent import of the same rows: the chunk was rolled back whole; try it again.
@@ -856,6 +1092,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("file", type=Path, help=".csv, .xlsx or point .geojson")
     parser.add_argument("--preset", choices=sorted(presets()), help="a shipped mapping (data/import_presets/)")
     parser.add_argument("--mapping", type=Path, help="a mapping file (.json or .toml); overrides --preset")
+    parser.add_argument("--source", help="the source's name, scope of the duplicate check (default: the mapping's)")
     parser.add_argument("--dry-run", action="store_true", help="check only; write nothing but the ImportRun")
     parser.add_argument("--report", type=Path, help="write the per-row problems to this CSV")
     return parser
@@ -900,6 +1137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         mapping = load_mapping(args.mapping) if args.mapping else preset(args.preset)
+        if args.source is not None:
+            mapping = mapping.model_copy(update={"source": source_name(args.source)})
     except InvalidInput as exc:
         print(str(exc), file=sys.stderr)
         return 1

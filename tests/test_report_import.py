@@ -7,6 +7,7 @@ import json
 import random
 import re
 import unicodedata
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from data.errors import InvalidInput
 from data.geo import UnitShape, locate
-from data.models import Agency, Category, ImportRun, Report, ReportEvent
+from data.intake.processing import process_pending
+from data.maintenance import flag_overdue
+from data.models import Agency, Alert, Category, ImportRun, Report, ReportEvent, ReportStatus, utcnow
 from data.report_import import (
     ColumnMapping,
     ImportContext,
@@ -27,13 +31,18 @@ from data.report_import import (
     preset,
     presets,
     read_table,
+    source_name,
     validate,
+    value_choices,
 )
 from data.runtime import Runtime
 from data.settings import PROJECT_ROOT
+from data.sla import to_local
 from data.text import fold
+from tests.conftest import SHARED_DATA
+from tests.factories import report, world
 
-REPORTS = PROJECT_ROOT.parent / "shared" / "data" / "reports"
+REPORTS = SHARED_DATA / "reports"
 NYC = REPORTS / "nyc311_2011_2000rows.csv"
 BOSTON = REPORTS / "boston311_open_2025.csv"
 UXO = REPORTS / "quangtri_uxo_reports_2015_ushahidi.geojson"
@@ -218,6 +227,7 @@ def test_real_exports_import_once_and_reimport_nothing(runtime: Runtime) -> None
     assert _count(runtime, Report, Report.lat.is_(None)) == 598 + 2
     with runtime.session() as session:
         sample = session.scalars(select(Report).where(Report.external_id == "19937901")).one()
+        sample_code = sample.tracking_code
         assert CODE.match(sample.tracking_code) and sample.tracking_code.startswith("HUE-2011-")
         assert sample.idempotency_key == "import:nyc311:19937901"
         assert sample.search_text == fold(f"{sample.title} {sample.description}")
@@ -230,13 +240,25 @@ def test_real_exports_import_once_and_reimport_nothing(runtime: Runtime) -> None
     # Open reports wait for the processing sweep; closed ones are history.
     assert _count(runtime, Report, Report.processed_at.is_(None)) == 24 + 20 + 2424
 
+    # A dry run of the same file says, row by row, what the import would skip; the import then skips it.
+    checked = import_reports(runtime, NYC, preset("nyc311"), dry_run=True)
+    assert (checked.already_imported, checked.to_import) == (2000, 0)
     again = import_reports(runtime, NYC, preset("nyc311"), dry_run=False)
     assert (again.imported, again.already_imported) == (0, 2000)
     assert _count(runtime, Report) == 4424
     with runtime.session() as session:
         run = session.get(ImportRun, again.run_id)
         assert run is not None and run.rows_imported == 0 and run.rows_skipped == 2000
-        assert run.problems is not None and run.problems[-1]["reason"] == "already_imported"
+        assert run.problems is not None
+        assert sum(p["reason"] == "already_imported" for p in run.problems) == 2000
+        first = session.get_one(ImportRun, nyc.run_id)
+        when = to_local(first.started_at, runtime.settings.tz)
+    for summary in (checked, again):
+        already = summary.validation.problems.query("reason == 'already_imported'")
+        assert sorted(already["row"]) == list(range(2, 2002)) and set(already["severity"]) == {"error"}
+        assert already.loc[already["value"] == "19937901", "message"].item() == (
+            f"Đã nhập từ nguồn «nyc311» lúc {when:%d/%m/%Y %H:%M} (lần nhập #{nyc.run_id}), "
+            f"thành phản ánh {sample_code}; bỏ qua.")
 
 
 def test_dry_run_writes_only_the_import_run(runtime: Runtime) -> None:
@@ -278,3 +300,165 @@ def test_cli_dry_run_prints_summary_and_writes_report(tmp_path: Path, monkeypatc
     out = capsys.readouterr().out
     assert "dòng đọc được: 2424" in out and "coords_missing: 2" in out
     assert len(pd.read_csv(report, encoding="utf-8-sig")) > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The duplicate check's scope is a source the user names (issue 14, item 3)
+# ---------------------------------------------------------------------------------------------
+
+PLAIN_MAPPING = """source = "tinh"
+external_id = "Mã"
+created_at = "Ngày"
+datetime_format = "%d/%m/%Y %H:%M"
+description = ["Nội dung"]
+"""
+
+
+def test_source_names_become_duplicate_key_scopes() -> None:
+    assert source_name("Hệ thống 1022 Huế") == "he-thong-1022-hue"
+    # The import's own keys in a report's attributes tie it to its import: a kept column may not take one.
+    with pytest.raises(ValueError, match="import_run là khoá riêng"):
+        ColumnMapping(source="tinh", keep_columns=["Phường", "import_run"])
+    assert source_name(" nyc311 ") == "nyc311"
+    for blank in ("", "   ", "—", None):
+        with pytest.raises(InvalidInput, match="Cần đặt tên nguồn"):
+            source_name(blank)
+
+
+def test_cli_scopes_the_duplicate_check_to_the_named_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Two unrelated systems both number their reports 1, 2, ...: the second file's rows are not lost."""
+    monkeypatch.setenv("IOC_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.setenv("IOC_DEMO", "false")
+    monkeypatch.delenv("IOC_REDIS_URL", raising=False)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(PLAIN_MAPPING, encoding="utf-8")
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("Mã,Ngày,Nội dung\n1,01/03/2025 08:00,Ổ gà đường Lê Lợi\n2,01/03/2025 09:00,Đèn hỏng\n", "utf-8")
+    second.write_text("Mã,Ngày,Nội dung\n1,05/04/2025 08:00,Rác ven sông\n2,05/04/2025 09:00,Cây đổ\n"
+                      "3,05/04/2025 10:00,Ngập nước\n", "utf-8")
+
+    def run(path: Path, source: str, *more: str) -> str:
+        assert main([str(path), "--mapping", str(mapping), "--source", source, *more]) == 0
+        return capsys.readouterr().out
+
+    assert "đã nhập mới: 2" in run(first, "Hệ thống A")
+    out = run(second, "Hệ thống B")
+    assert "từ nguồn «he-thong-b»" in out and "đã nhập mới: 3" in out
+    # The same file again: nothing twice, and every skipped row says when and as which report.
+    report_csv = tmp_path / "problems.csv"
+    out = run(second, "Hệ thống B", "--report", str(report_csv))
+    assert "đã nhập mới: 0" in out and "dòng đã nhập từ trước (bỏ qua): 3" in out
+    problems = pd.read_csv(report_csv, encoding="utf-8-sig", dtype=str)
+    skipped = problems[problems["reason"] == "already_imported"]
+    assert skipped["row"].tolist() == ["2", "3", "4"] and skipped["value"].tolist() == ["1", "2", "3"]
+    assert all(re.fullmatch(r"Đã nhập từ nguồn «he-thong-b» lúc \d\d/\d\d/\d{4} \d\d:\d\d \(lần nhập #2\), "
+                            r"thành phản ánh HUE-2025-\w{7}; bỏ qua\.", m) for m in skipped["message"])
+    # A source that names nothing is refused, in a sentence.
+    assert main([str(second), "--mapping", str(mapping), "--source", "  "]) == 1
+    assert "Cần đặt tên nguồn" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# Value maps and a date format that reads nothing (issue 14, item 4)
+# ---------------------------------------------------------------------------------------------
+
+# A city without a preset maps the NYC export's columns, but not yet its words.
+BARE_NYC = ColumnMapping(source="other-city", external_id="Unique Key", created_at="Created Date",
+                         closed_at="Closed Date", datetime_format="%m/%d/%Y %I:%M:%S %p",
+                         description=["Complaint Type", "Descriptor"], status="Status", category="Complaint Type",
+                         agency="Agency")
+
+
+def test_unmapped_values_are_listed_with_their_rows_and_fallback() -> None:
+    raw = pd.read_csv(NYC, dtype=str, keep_default_na=False)
+    result = validate(read_table(NYC), BARE_NYC, ImportContext(bbox=HUE_BOX, category_ids={}, agency_ids={}))
+    assert set(result.rows["status"]) == {"received"}  # "Closed" unknown: every report would be open
+    unmapped = result.unmapped
+    status = unmapped[unmapped["field"] == "status"]
+    assert dict(zip(status["value"], status["rows"], strict=True)) == raw["Status"].value_counts().to_dict()
+    assert set(status["used"]) == {"received"} and set(status["column"]) == {"Status"}
+    agencies = unmapped[unmapped["field"] == "agency"]
+    assert dict(zip(agencies["value"], agencies["rows"], strict=True)) == raw["Agency"].value_counts().to_dict()
+    categories = unmapped[unmapped["field"] == "category"]
+    assert len(categories) == raw["Complaint Type"].nunique() and categories["rows"].sum() == 2000
+    assert unmapped["rows"].tolist() == sorted(unmapped["rows"], reverse=True)
+
+    # The choices a page makes: "Closed" is closed now; "Pending" is left unmapped (and still listed).
+    choices, complete = value_choices(read_table(NYC), BARE_NYC, "status")
+    assert complete and choices["value"].tolist() == ["Closed", "Pending", "Assigned"]
+    assert choices["ours"].tolist() == [None, None, None]
+    mapped = BARE_NYC.with_values("status", {"Closed": "closed", "Pending": None, "Assigned": "assigned"}, True)
+    again = validate(read_table(NYC), mapped, ImportContext(bbox=HUE_BOX))
+    assert again.rows["status"].value_counts().to_dict() == {"closed": 1956, "received": 24, "assigned": 20}
+    status = again.unmapped[again.unmapped["field"] == "status"]
+    assert status[["value", "rows"]].values.tolist() == [["Pending", 24]]
+
+
+def test_value_choices_over_a_preset() -> None:
+    frame = read_table(NYC)
+    choices, complete = value_choices(frame, preset("nyc311"), "category")
+    assert complete and len(choices) == 90
+    ours = dict(zip(choices["value"], choices["ours"], strict=True))
+    assert ours["Noise - Residential"] == "an-ninh-trat-tu"  # the preset's prefix key "Noise*"
+    # Every value listed: the page's choices are the whole map, so clearing one leaves it unmapped...
+    cleared = preset("nyc311").with_values("category", ours | {"Noise - Residential": None}, complete=True)
+    rows = validate(frame, cleared).rows
+    assert rows.loc[rows["description"].str.startswith("Noise - Residential"), "category_code"].isna().all()
+    # ... while a partial list is laid over the preset's map, whose keys still apply.
+    partial = preset("nyc311").with_values("category", {"Street Condition": "ha-tang-do-thi"}, complete=False)
+    assert partial.category_map["Noise*"] == "an-ninh-trat-tu"
+    assert partial.category_map["Street Condition"] == "ha-tang-do-thi"
+    assert (value_choices(frame, preset("nyc311"), "category", limit=10)[1]) is False
+
+
+def test_a_date_format_that_reads_no_row_is_one_problem_with_a_suggestion() -> None:
+    wrong = preset("nyc311").model_copy(update={"datetime_format": preset("boston311").datetime_format})
+    result = validate(read_table(NYC), wrong, ImportContext(bbox=HUE_BOX))
+    assert (result.rows_kept, result.rows_skipped) == (0, 2000)
+    errors = result.problems[result.problems["severity"] == "error"]
+    assert errors[["row", "column", "reason"]].values.tolist() == [
+        [1, "Created Date", "date_format_mismatch"], [1, "Closed Date", "date_format_mismatch"]]
+    assert [(m.column, m.example, m.suggestion) for m in result.format_mismatches] == [
+        ("Created Date", "03/01/2011 02:27:57 PM", "%m/%d/%Y %I:%M:%S %p"),
+        ("Closed Date", "03/14/2011 03:59:20 PM", "%m/%d/%Y %I:%M:%S %p")]
+    assert "«%Y-%m-%d %H:%M:%S» không đọc được ngày nào" in errors["message"].iloc[0]
+    # The suggestion reads the whole file.
+    fixed = wrong.model_copy(update={"datetime_format": result.format_mismatches[0].suggestion})
+    assert validate(read_table(NYC), fixed, ImportContext(bbox=HUE_BOX)).rows_kept == 2000
+
+
+# ---------------------------------------------------------------------------------------------
+# An import of history does not flood the operators (issue 14, item 5)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_an_import_of_overdue_history_raises_one_alert_not_one_per_row(runtime: Runtime) -> None:
+    _seed_catalogue(runtime)
+    # 600 real open Boston requests of 2025, more than one pass of the overdue job (500).
+    lines = BOSTON.read_bytes().splitlines(keepends=True)
+    content = b"".join(lines[:601])
+    summary = import_reports(runtime, None, preset("boston311"), dry_run=False, content=content,
+                             filename="boston-600.csv")
+    assert summary.imported == 600
+    with runtime.session() as s:  # and one report of our own, overdue too: it keeps its own alert
+        w = world(s)
+        late = report(s, w, status=ReportStatus.ASSIGNED, agency_id=w.agency_a,
+                      created_at=utcnow() - timedelta(days=30), expected_at=utcnow() - timedelta(days=20),
+                      processed_at=utcnow())
+        late_code = late.tracking_code
+    while process_pending(runtime):
+        pass
+    passes = 0
+    while flag_overdue(runtime):
+        passes += 1
+        assert passes < 10, "the overdue job never settles"
+    with runtime.session() as s:
+        overdue = s.scalar(select(func.count()).select_from(Report).where(
+            Report.escalated_at.is_not(None), Report.tracking_code != late_code))
+        alerts = s.execute(select(Alert.kind, Alert.source_ref, Alert.title).order_by(Alert.id)).all()
+    assert passes >= 2 and overdue > 500  # the import's reports went overdue over several passes
+    assert sorted((kind, ref) for kind, ref, _ in alerts) == [("overdue_import", f"import:{summary.run_id}"),
+                                                              ("overdue_report", late_code)]
+    title = next(t for kind, _, t in alerts if kind == "overdue_import")
+    assert title == f"{overdue} phản ánh nhập từ tệp «boston-600.csv» (lần nhập #{summary.run_id}) quá hạn xử lý"
