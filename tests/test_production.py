@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
+from rq import Queue
+from rq.job import Job
 from sqlalchemy import select
 
+from data.demo import seed_demo
+from data.jobs import schedule_for
 from data.models import Alert, Report, ReportStatus, utcnow
 from data.runtime import build_runtime
 from tests.browser import ADMIN, free_port
@@ -61,12 +67,15 @@ def test_gunicorn_workers_share_sessions_through_the_database(pg_redis_env: dict
         else:
             pytest.fail((tmp_path / "gunicorn.log").read_text())
         session = requests.Session()
-        assert session.get(f"{base}/", allow_redirects=False).status_code == 302
+        anonymous = session.get(f"{base}/kpis", allow_redirects=False)
+        assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login?")
         login = session.post(f"{base}/login", data={"username": ADMIN[0], "password": ADMIN[1]},
                              allow_redirects=False)
         assert login.status_code == 302
-        # Several requests land on both workers; each must accept the session cookie.
-        assert all(session.get(f"{base}/kpis").status_code == 200 for _ in range(6))
+        # Several requests land on both workers; each must accept the session cookie: the page itself,
+        # not a redirect to the login page (followed, that would answer 200 too).
+        answers = [session.get(f"{base}/kpis", allow_redirects=False) for _ in range(6)]
+        assert [a.status_code for a in answers] == [200] * 6, [a.headers.get("Location") for a in answers]
     finally:
         _stop(web)
 
@@ -94,3 +103,48 @@ def test_worker_process_runs_queued_and_scheduled_jobs(pg_redis_env: dict[str, s
         runtime.close()
     log = (tmp_path / "worker.log").read_text()
     assert "this worker runs the job schedule" in log
+
+
+SWEEPS = 3  # runs of every scheduled job the worker must get through
+
+
+def _finished_by_name(queue: Queue) -> Counter[str]:
+    ids = queue.finished_job_registry.get_job_ids()
+    return Counter(job.args[0] for job in Job.fetch_many(ids, connection=queue.connection) if job is not None)
+
+
+def test_worker_runs_every_scheduled_job_on_postgres_without_a_failure(pg_redis_env: dict[str, str],
+                                                                       tmp_path: Path) -> None:
+    """Each job runs in a process forked from the worker: none may reuse the worker's pooled connections.
+
+    It did: every forked job inherited the same psycopg connection, and once one job had prepared a
+    statement on it the next failed with ``prepared statement "_pg3_0" already exists``.
+    """
+    url, prefix = pg_redis_env["IOC_DATABASE_URL"], pg_redis_env["IOC_REDIS_PREFIX"]
+    settings = settings_for(url, demo=True, demo_reports=200, demo_cameras=5,
+                            redis_url=pg_redis_env["IOC_REDIS_URL"], redis_prefix=prefix)
+    runtime = build_runtime(settings)
+    seed_demo(runtime, settings)  # every demo job has work: reports, cameras, sensors, boats
+    names = sorted(job.name for job in schedule_for(settings))
+    # The real jobs on the real path, only more often than their own intervals (minutes to a day).
+    env = {**pg_redis_env, "IOC_DEMO": "true", "IOC_JOB_EVERY_S": json.dumps(dict.fromkeys(names, 5))}
+    assert runtime.redis is not None
+    queue = Queue(f"{prefix}-jobs", connection=runtime.redis)
+    worker = _spawn([sys.executable, "-m", "data.worker"], env, tmp_path / "worker.log")
+    done: Counter[str] = Counter()
+    try:
+        deadline = time.monotonic() + 280
+        while time.monotonic() < deadline and queue.failed_job_registry.count == 0:
+            done = _finished_by_name(queue)
+            if all(done[name] >= SWEEPS for name in names):
+                break
+            time.sleep(1)
+    finally:
+        _stop(worker)
+        failed = queue.failed_job_registry.get_job_ids()
+        runtime.close()
+    log = (tmp_path / "worker.log").read_text()
+    assert failed == [], log[-4000:]
+    assert {name: done[name] for name in names if done[name] < SWEEPS} == {}, log[-4000:]
+    problems = [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]
+    assert problems == [], log[-4000:]
