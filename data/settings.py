@@ -46,7 +46,10 @@ class Settings(BaseSettings):
         description="shared secret between the web app and the stream gateway",
     )
     run_streams: bool = Field(default=True, description="python app.py also runs the stream gateway")
-    run_workers: bool = Field(default=True, description="python app.py also runs the jobs in-process")
+    run_workers: bool = Field(
+        default=True, description="python app.py also runs the jobs: on threads when embedded; with IOC_REDIS_URL "
+                                  "as a `python -m data.worker` child it starts and stops",
+    )
     demo: bool = Field(default=True, description="seed demo data into an empty database")
     map_copy: bool = Field(default=True, description="the map's density counts on an in-process copy of "
                            "the reports' map columns (data/report_mirror.py); off: the database counts")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -22,9 +23,9 @@ from data.demo import seed_demo
 from data.jobs import schedule_for
 from data.models import Alert, Report, ReportStatus, utcnow
 from data.runtime import build_runtime
-from tests.browser import ADMIN, free_port
+from tests.browser import ADMIN, free_port, start_app, stop_app
 from tests.conftest import ROOT
-from tests.dbfixtures import fresh_pg_database, settings_for
+from tests.dbfixtures import fresh_pg_database, open_runtime, settings_for
 
 
 @pytest.fixture
@@ -148,3 +149,35 @@ def test_worker_runs_every_scheduled_job_on_postgres_without_a_failure(pg_redis_
     assert {name: done[name] for name in names if done[name] < SWEEPS} == {}, log[-4000:]
     problems = [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]
     assert problems == [], log[-4000:]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status  # exited, waiting to be reaped
+
+
+def test_app_py_with_redis_runs_the_jobs(redis_url: str, redis_prefix: str, tmp_path: Path) -> None:
+    """``python app.py`` with IOC_REDIS_URL (and IOC_RUN_WORKERS at its default) runs the jobs: it used to
+    queue them in Redis for a worker nobody had started, and said nothing."""
+    app = start_app(tmp_path, IOC_REDIS_URL=redis_url, IOC_REDIS_PREFIX=redis_prefix, IOC_DEMO="false",
+                    IOC_RUN_STREAMS="false")
+    try:
+        with open_runtime(app.database_url) as runtime, runtime.session() as s:
+            s.add(Report(tracking_code="APP-1", channel="hotline", status=ReportStatus.RECEIVED,
+                         description="Cây đổ chắn ngang đường", created_at=utcnow()))
+        deadline = time.monotonic() + 120
+        while not app.scalars(select(Report.processed_at).where(Report.tracking_code == "APP-1"))[0]:
+            assert time.monotonic() < deadline, app.log()[-4000:]
+            time.sleep(0.5)
+        started = re.search(r"python -m data.worker runs them \(pid (\d+)\)", app.log())
+        assert started is not None, app.log()[-4000:]
+    finally:
+        stop_app(app)
+    worker = int(started.group(1))
+    deadline = time.monotonic() + 60
+    while not _gone(worker):  # app.py stops the worker it started
+        assert time.monotonic() < deadline, app.log()[-4000:]
+        time.sleep(0.2)
