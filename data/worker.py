@@ -185,8 +185,10 @@ def spawn_worker() -> subprocess.Popen[bytes]:
     """``python -m data.worker`` as a child of this process: the same environment (so the same
     settings), its log on this console, and it stops by itself if this process dies."""
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    # Its own session: a Ctrl-C in the terminal reaches app.py only, which then stops the worker once
+    # (a second signal would be RQ's cold shutdown, killing the job in hand).
     return subprocess.Popen([sys.executable, "-m", "data.worker", "--parent", str(os.getpid())],
-                            env={**os.environ, "PYTHONPATH": path})
+                            env={**os.environ, "PYTHONPATH": path}, start_new_session=True)
 
 
 def stop_worker(child: subprocess.Popen[bytes]) -> None:
