@@ -167,7 +167,9 @@ def _own_signals(stop: threading.Event) -> None:
 
 def _cron(client: redis.Redis, queue_name: str, schedule: list[ScheduledJob]) -> CronScheduler:
     cron = CronScheduler(connection=client)
-    for job in schedule:
+    # Jobs due together are queued in this order: the most frequent first, so at start and after an
+    # outage the sweep of new reports (every 5 s) runs before the hourly and daily jobs.
+    for job in sorted(schedule, key=lambda j: j.interval_s):
         cron.register(rq_entry, queue_name=queue_name, args=(job.name, {}), interval=job.interval_s, name=job.name)
     return cron
 
