@@ -21,10 +21,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from dashboard import shell
 from dashboard.auth import init_auth
 from dashboard.callback_guard import init_callback_guard
+from dashboard.health import IocFlask, init_health, unavailable_page, wants_page
 from dashboard.i18n import lang
 from dashboard.tiles import init_tiles
 from data.db import startup_lock
-from data.errors import ConfigError, IocError
+from data.errors import ConfigError, IocError, ServiceUnavailable
 from data.models import Agency
 from data.runtime import Runtime, build_runtime
 from data.settings import Settings, load_settings
@@ -80,7 +81,7 @@ def _announce_demo_accounts(settings: Settings, accounts: dict[str, str]) -> Non
 def create_server(settings: Settings, runtime: Runtime | None = None) -> Flask:
     """The Flask server with auth, error handling and the non-Dash routes."""
     runtime = runtime or build_runtime(settings, run_jobs_here=settings.run_workers)
-    server = Flask(__name__)
+    server = IocFlask(__name__)  # a database outage is a 503 with Retry-After at every door
     server.config.update(SECRET_KEY=settings.secret_key, SESSION_COOKIE_SAMESITE="Lax",
                          SESSION_COOKIE_HTTPONLY=True,
                          MAX_CONTENT_LENGTH=int(settings.intake_max_request_mb * 1024 * 1024))
@@ -94,11 +95,13 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> Flask:
     vendor = _bootstrap_static()
     server.add_url_rule("/vendor/<path:path>", "vendor",
                         lambda path: send_from_directory(vendor, path, max_age=86400))
-    server.add_url_rule("/healthz", "healthz", lambda: jsonify(ok=True))
+    init_health(server, runtime)
     init_tiles(server)
 
     @server.errorhandler(IocError)
     def _ioc_error(exc: IocError) -> Any:
+        if isinstance(exc, ServiceUnavailable) and wants_page():
+            return unavailable_page(exc)
         return jsonify(exc.as_json()), exc.status
 
     _mount_optional_blueprints(server, runtime)
@@ -159,6 +162,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> dash.Dash:
     app.layout = shell.layout
     init_callback_guard(app)  # after Dash's own set-up hooks, so every callback is registered when it runs
     server.extensions["ioc"].jobs.start()
+    server.extensions["ioc"].watch_sweeps()  # an alert when new reports stop being processed
     return app
 
 

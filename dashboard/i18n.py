@@ -9,6 +9,13 @@ LANGS = ("vi", "en")
 TEXTS: dict[str, tuple[str, str]] = {
     "app.title": ("Trung tâm Giám sát, Điều hành đô thị thông minh", "Intelligent Operations Center"),
     "app.short": ("IOC Huế", "Hue IOC"),
+    "app.unavailable.title": ("Hệ thống tạm ngừng phục vụ", "The system is briefly unavailable"),
+    "app.unavailable.database": (
+        "Cơ sở dữ liệu tạm thời không truy cập được; chưa có gì được ghi nhận từ yêu cầu này. "
+        "Vui lòng thử lại sau {seconds} giây.",
+        "The database cannot be reached for now; nothing from this request was recorded. "
+        "Please try again in {seconds} seconds."),
+    "app.unavailable.retry": ("Thử lại", "Try again"),
     "nav.overview": ("Tổng quan", "Overview"),
     "nav.map": ("Bản đồ", "Map"),
     "nav.cameras": ("Camera", "Cameras"),

@@ -103,10 +103,22 @@ class RedisBus:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
+        self._down = False
 
     def publish(self, topic: str, message: dict[str, Any]) -> None:
+        """Best effort: with Redis down the message is dropped (logged once per outage), never the
+        committed write it announces; screens resync from the database when their feed returns."""
         payload = json.dumps({"topic": topic, **message}, default=str)
-        self._client.publish(f"{self._prefix}:bus:{topic}", payload)
+        try:
+            self._client.publish(f"{self._prefix}:bus:{topic}", payload)
+        except redis.RedisError as exc:
+            if not self._down:
+                log.warning("bus: Redis unreachable, messages are dropped until it answers: %s", exc)
+            self._down = True
+            return
+        if self._down:
+            self._down = False
+            log.info("bus: Redis answers again")
 
     def subscribe(self, *topics: str) -> _RedisSubscription:
         return _RedisSubscription(self._client, self._prefix, topics)

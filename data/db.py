@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import JSON, Engine, Table, create_engine, event, insert, inspect, text
 from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.errors import ConfigError, InvalidInput
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+CONNECT_TIMEOUT_S = 5
+# SQLite's own words for "cannot get at the file now" (its other OperationalErrors are bugs, not outages).
+SQLITE_OUTAGES = ("database is locked", "unable to open database file", "disk i/o error")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -42,7 +47,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
+    # A server that does not answer fails a request within seconds (503), rather than hang it for minutes.
+    engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, **kwargs)
     event.listen(engine, "handle_error", _nul_is_bad_input)
     return engine
 
@@ -75,6 +81,27 @@ def check_connection(engine: Engine) -> None:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         safe_url = engine.url.render_as_string(hide_password=True)
         raise ConfigError(f"Cannot reach the database {safe_url} (IOC_DATABASE_URL): {reason}") from None
+
+
+def database_outage(exc: BaseException) -> bool:
+    """True when ``exc`` says the database is unreachable, restarting or overloaded, not that the request
+    is wrong: the caller should try again later (503), and nothing of the request was committed."""
+    if isinstance(exc, PoolTimeout):  # every pooled connection busy for the pool's whole timeout
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        return str(orig).lower().startswith(SQLITE_OUTAGES)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a requirement
+        return False
+    # Refused or dropped connections, a server shutting down or starting up, cancelled statements and
+    # serialization failures: all psycopg.OperationalError; a closed connection is an InterfaceError.
+    return isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -41,3 +41,16 @@ class Forbidden(IocError):
 class InvalidInput(IocError):
     status = 400
     title = "Dữ liệu không hợp lệ"
+
+
+class ServiceUnavailable(IocError):
+    """A service the request needs (the database) is down for now: 503, and when to try again."""
+
+    status = 503
+    title = "Tạm ngừng phục vụ"
+    retry_after_s = 30  # Retry-After: long enough for a restart, short enough for a person to wait
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        if retry_after_s is not None:
+            self.retry_after_s = retry_after_s

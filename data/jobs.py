@@ -11,12 +11,17 @@ name and arguments; the worker process looks the function up here and hands it i
 from __future__ import annotations
 
 import logging
+import subprocess
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
+
+from data.errors import ConfigError
+from data.job_runs import Run
+from data.models import utcnow
 
 if TYPE_CHECKING:
     import redis
@@ -68,13 +73,20 @@ def load_jobs() -> None:
 
 
 def schedule_for(settings: Settings) -> list[ScheduledJob]:
-    """The scheduled jobs this deployment runs (demo jobs only in demo mode), at their set intervals."""
+    """The scheduled jobs this deployment runs (demo jobs only in demo mode), at their set intervals:
+    ``IOC_JOB_EVERY_S`` first, then the job's own setting, then its registered interval."""
     load_jobs()
-    return [
-        replace(s, interval_s=int(getattr(settings, s.interval_setting))) if s.interval_setting else s
-        for s in SCHEDULE
-        if settings.demo or not s.demo_only
-    ]
+    unknown = sorted(set(settings.job_every_s) - {s.name for s in SCHEDULE})
+    if unknown:
+        raise ConfigError(f"IOC_JOB_EVERY_S names no scheduled job: {', '.join(unknown)} "
+                          f"(scheduled: {', '.join(sorted(s.name for s in SCHEDULE))})")
+    return [replace(s, interval_s=_interval(settings, s)) for s in SCHEDULE if settings.demo or not s.demo_only]
+
+
+def _interval(settings: Settings, job: ScheduledJob) -> int:
+    if job.name in settings.job_every_s:
+        return settings.job_every_s[job.name]
+    return int(getattr(settings, job.interval_setting)) if job.interval_setting else job.interval_s
 
 
 class JobRunner(Protocol):
@@ -86,15 +98,24 @@ class JobRunner(Protocol):
 
 
 def run_job(runtime: Runtime, name: str, **kwargs: Any) -> object:
-    """Run one job by name; errors are logged with the job's name and re-raised for the runner."""
+    """Run one job by name; errors are logged with the job's name and re-raised for the runner.
+
+    A scheduled job stamps its start and end (data/job_runs.py): the health of the schedule."""
     load_jobs()
-    started = time.perf_counter()
+    scheduled = any(s.name == name for s in SCHEDULE)
+    started, clock = utcnow(), time.perf_counter()
+    if scheduled:
+        runtime.job_runs.record(name, Run(started))
     try:
         result = JOBS[name](runtime, **kwargs)
     except Exception:
         log.exception("job %s failed", name)
+        if scheduled:
+            runtime.job_runs.record(name, Run(started, utcnow(), ok=False))
         raise
-    log.debug("job %s done in %.0f ms", name, (time.perf_counter() - started) * 1000)
+    if scheduled:
+        runtime.job_runs.record(name, Run(started, utcnow(), ok=True))
+    log.debug("job %s done in %.0f ms", name, (time.perf_counter() - clock) * 1000)
     return result
 
 
@@ -154,19 +175,36 @@ def rq_entry(name: str, kwargs: dict[str, Any]) -> object:
 
 
 class RqJobs:
-    """Production: jobs go to a Redis queue that ``python -m data.worker`` processes."""
+    """Production: jobs go to a Redis queue that ``python -m data.worker`` processes.
 
-    def __init__(self, client: redis.Redis, queue_name: str) -> None:
+    With ``run_worker`` (``python app.py`` with IOC_REDIS_URL and IOC_RUN_WORKERS=true) this process
+    starts that worker as its child and stops it at shutdown: the same worker as in production, its
+    own process (it forks a process per job, which a threaded web server must not do).
+    """
+
+    def __init__(self, client: redis.Redis, queue_name: str, run_worker: bool = False) -> None:
         from rq import Queue, Retry
 
         self._queue = Queue(queue_name, connection=client)
         self._retry = Retry(max=3, interval=[5, 30, 120])
+        self._run_worker = run_worker
+        self._child: subprocess.Popen[bytes] | None = None
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
         self._queue.enqueue(rq_entry, name, kwargs, retry=self._retry, description=name)
 
     def start(self) -> None:
-        """Nothing to start here: the worker processes run the queue and the schedule."""
+        """Start the worker child when this process runs the jobs; otherwise workers run elsewhere."""
+        if self._run_worker and self._child is None:
+            from data.worker import spawn_worker
+
+            self._child = spawn_worker()
+            log.info("jobs: python -m data.worker runs them (pid %s)", self._child.pid)
 
     def stop(self) -> None:
-        """Nothing to stop here."""
+        """Stop the worker child (it finishes the job in hand first)."""
+        if self._child is not None:
+            from data.worker import stop_worker
+
+            stop_worker(self._child)
+            self._child = None

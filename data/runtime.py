@@ -21,6 +21,7 @@ from data.db import (
     session_scope,
 )
 from data.errors import ConfigError
+from data.job_runs import JobRuns, SweepWatch
 from data.jobs import InProcessJobs, JobRunner, RqJobs, schedule_for
 from data.report_mirror import SESSION_KEY, ReportMirror
 from data.settings import Settings
@@ -36,7 +37,9 @@ class Runtime:
     redis: redis.Redis | None
     bus: EventBus
     answers: Answers
+    job_runs: JobRuns
     jobs: JobRunner = field(init=False)
+    sweep_watch: SweepWatch | None = field(default=None, init=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -48,7 +51,25 @@ class Runtime:
         """A Redis key under this deployment's prefix."""
         return ":".join((self.settings.redis_prefix, *parts))
 
+    def watch_sweeps(self) -> None:
+        """Raise an alert when new reports stop being processed (a serving process calls this once)."""
+        if self.sweep_watch is None:
+            self.sweep_watch = SweepWatch(self)
+            self.sweep_watch.start()
+
+    def after_fork(self) -> None:
+        """In a forked child (an RQ job): never reuse the parent's pooled database connections.
+
+        Two processes on one connection interleave their statements; psycopg's prepared statements then
+        clash ("prepared statement _pg3_0 already exists") and jobs fail. ``close=False`` only drops the
+        child's references: the parent keeps its connections open (psycopg never closes a connection
+        from a process other than the one that opened it). Redis's pool reconnects after a fork by itself.
+        """
+        self.engine.dispose(close=False)
+
     def close(self) -> None:
+        if self.sweep_watch is not None:
+            self.sweep_watch.stop()
         self.jobs.stop()
         self.engine.dispose()
         if self.redis is not None:
@@ -73,7 +94,10 @@ def connect_redis(url: str, socket_timeout: float | None = 5.0) -> redis.Redis:
 
 def build_runtime(settings: Settings, *, run_jobs_here: bool = False, migrate_db: bool = True,
                   redis_socket_timeout: float | None = 5.0) -> Runtime:
-    """Connect to the database (and Redis), migrate, and choose in-process or RQ jobs."""
+    """Connect to the database (and Redis), migrate, and choose in-process or RQ jobs.
+
+    ``run_jobs_here``: this process also runs the jobs: on threads when embedded, else through a
+    ``python -m data.worker`` child it starts with ``jobs.start()`` (``python app.py`` with Redis)."""
     engine = make_engine(settings.database_url)
     check_connection(engine)
     if migrate_db:
@@ -85,10 +109,10 @@ def build_runtime(settings: Settings, *, run_jobs_here: bool = False, migrate_db
     sessions = make_sessionmaker(engine)
     if settings.map_copy:  # the density layer finds it on its session (loaded at first use)
         sessions.configure(info={SESSION_KEY: ReportMirror(engine, answers.generation)})
-    runtime = Runtime(settings, engine, sessions, client, bus, answers)
+    runtime = Runtime(settings, engine, sessions, client, bus, answers, JobRuns(client, settings.redis_prefix))
     if client is None:
         schedule = schedule_for(settings) if run_jobs_here else []
         runtime.jobs = InProcessJobs(runtime, schedule)
     else:
-        runtime.jobs = RqJobs(client, f"{settings.redis_prefix}-jobs")
+        runtime.jobs = RqJobs(client, f"{settings.redis_prefix}-jobs", run_worker=run_jobs_here)
     return runtime

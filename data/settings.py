@@ -46,7 +46,10 @@ class Settings(BaseSettings):
         description="shared secret between the web app and the stream gateway",
     )
     run_streams: bool = Field(default=True, description="python app.py also runs the stream gateway")
-    run_workers: bool = Field(default=True, description="python app.py also runs the jobs in-process")
+    run_workers: bool = Field(
+        default=True, description="python app.py also runs the jobs: on threads when embedded; with IOC_REDIS_URL "
+                                  "as a `python -m data.worker` child it starts and stops",
+    )
     demo: bool = Field(default=True, description="seed demo data into an empty database")
     map_copy: bool = Field(default=True, description="the map's density counts on an in-process copy of "
                            "the reports' map columns (data/report_mirror.py); off: the database counts")
@@ -71,6 +74,18 @@ class Settings(BaseSettings):
     admin_password: str | None = Field(default=None, min_length=10, description="its password")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     upload_dir: Path = Field(default=PROJECT_ROOT / "var" / "uploads")
+
+    # --- background jobs ---
+    job_every_s: dict[str, int] = Field(
+        default_factory=dict,
+        description='scheduled jobs run at other intervals than their own (JSON map of job name to seconds, '
+                    '1 s to 7 days, e.g. {"press.read_feeds": 300}); an unknown job name stops start-up',
+    )
+    job_stall_after_s: int = Field(
+        default=60, ge=0, le=3600,
+        description="no sweep of new reports (reports.process_pending) started for this long: an alert is raised "
+                    "and /healthz says so; 0 = no alert",
+    )
 
     # --- citizen reports: intake ---
     city_code: str = Field(
@@ -289,6 +304,14 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Ho_Chi_Minh)") from None
+        return value
+
+    @field_validator("job_every_s")
+    @classmethod
+    def _sane_intervals(cls, value: dict[str, int]) -> dict[str, int]:
+        wrong = [f"{name}={seconds}" for name, seconds in value.items() if not 1 <= seconds <= 7 * 86400]
+        if wrong:
+            raise ValueError(f"intervals must be 1 to 604800 seconds: {', '.join(wrong)}")
         return value
 
     @field_validator("redis_url")

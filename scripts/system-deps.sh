@@ -10,6 +10,7 @@ PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x gstreamer1.0-libav
   fonts-dejavu-core
   dovecot-imapd
+  postgresql redis-server  # outage tests start private servers of their own (initdb/pg_ctl, redis-server)
 )
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
+from rq import Queue
+from rq.job import Job
 from sqlalchemy import select
 
+from data.demo import seed_demo
+from data.jobs import schedule_for
 from data.models import Alert, Report, ReportStatus, utcnow
 from data.runtime import build_runtime
-from tests.browser import ADMIN, free_port
+from tests.browser import ADMIN, free_port, start_app, stop_app
 from tests.conftest import ROOT
-from tests.dbfixtures import fresh_pg_database, settings_for
+from tests.dbfixtures import fresh_pg_database, open_runtime, settings_for
 
 
 @pytest.fixture
@@ -61,12 +68,15 @@ def test_gunicorn_workers_share_sessions_through_the_database(pg_redis_env: dict
         else:
             pytest.fail((tmp_path / "gunicorn.log").read_text())
         session = requests.Session()
-        assert session.get(f"{base}/", allow_redirects=False).status_code == 302
+        anonymous = session.get(f"{base}/kpis", allow_redirects=False)
+        assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login?")
         login = session.post(f"{base}/login", data={"username": ADMIN[0], "password": ADMIN[1]},
                              allow_redirects=False)
         assert login.status_code == 302
-        # Several requests land on both workers; each must accept the session cookie.
-        assert all(session.get(f"{base}/kpis").status_code == 200 for _ in range(6))
+        # Several requests land on both workers; each must accept the session cookie: the page itself,
+        # not a redirect to the login page (followed, that would answer 200 too).
+        answers = [session.get(f"{base}/kpis", allow_redirects=False) for _ in range(6)]
+        assert [a.status_code for a in answers] == [200] * 6, [a.headers.get("Location") for a in answers]
     finally:
         _stop(web)
 
@@ -94,3 +104,80 @@ def test_worker_process_runs_queued_and_scheduled_jobs(pg_redis_env: dict[str, s
         runtime.close()
     log = (tmp_path / "worker.log").read_text()
     assert "this worker runs the job schedule" in log
+
+
+SWEEPS = 3  # runs of every scheduled job the worker must get through
+
+
+def _finished_by_name(queue: Queue) -> Counter[str]:
+    ids = queue.finished_job_registry.get_job_ids()
+    return Counter(job.args[0] for job in Job.fetch_many(ids, connection=queue.connection) if job is not None)
+
+
+def test_worker_runs_every_scheduled_job_on_postgres_without_a_failure(pg_redis_env: dict[str, str],
+                                                                       tmp_path: Path) -> None:
+    """Each job runs in a process forked from the worker: none may reuse the worker's pooled connections.
+
+    It did: every forked job inherited the same psycopg connection, and once one job had prepared a
+    statement on it the next failed with ``prepared statement "_pg3_0" already exists``.
+    """
+    url, prefix = pg_redis_env["IOC_DATABASE_URL"], pg_redis_env["IOC_REDIS_PREFIX"]
+    settings = settings_for(url, demo=True, demo_reports=200, demo_cameras=5,
+                            redis_url=pg_redis_env["IOC_REDIS_URL"], redis_prefix=prefix)
+    runtime = build_runtime(settings)
+    seed_demo(runtime, settings)  # every demo job has work: reports, cameras, sensors, boats
+    names = sorted(job.name for job in schedule_for(settings))
+    # The real jobs on the real path, only more often than their own intervals (minutes to a day).
+    env = {**pg_redis_env, "IOC_DEMO": "true", "IOC_JOB_EVERY_S": json.dumps(dict.fromkeys(names, 5))}
+    assert runtime.redis is not None
+    queue = Queue(f"{prefix}-jobs", connection=runtime.redis)
+    worker = _spawn([sys.executable, "-m", "data.worker"], env, tmp_path / "worker.log")
+    done: Counter[str] = Counter()
+    try:
+        deadline = time.monotonic() + 280
+        while time.monotonic() < deadline and queue.failed_job_registry.count == 0:
+            done = _finished_by_name(queue)
+            if all(done[name] >= SWEEPS for name in names):
+                break
+            time.sleep(1)
+    finally:
+        _stop(worker)
+        failed = queue.failed_job_registry.get_job_ids()
+        runtime.close()
+    log = (tmp_path / "worker.log").read_text()
+    assert failed == [], log[-4000:]
+    assert {name: done[name] for name in names if done[name] < SWEEPS} == {}, log[-4000:]
+    problems = [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]
+    assert problems == [], log[-4000:]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status  # exited, waiting to be reaped
+
+
+def test_app_py_with_redis_runs_the_jobs(redis_url: str, redis_prefix: str, tmp_path: Path) -> None:
+    """``python app.py`` with IOC_REDIS_URL (and IOC_RUN_WORKERS at its default) runs the jobs: it used to
+    queue them in Redis for a worker nobody had started, and said nothing."""
+    app = start_app(tmp_path, IOC_REDIS_URL=redis_url, IOC_REDIS_PREFIX=redis_prefix, IOC_DEMO="false",
+                    IOC_RUN_STREAMS="false")
+    try:
+        with open_runtime(app.database_url) as runtime, runtime.session() as s:
+            s.add(Report(tracking_code="APP-1", channel="hotline", status=ReportStatus.RECEIVED,
+                         description="Cây đổ chắn ngang đường", created_at=utcnow()))
+        deadline = time.monotonic() + 120
+        while not app.scalars(select(Report.processed_at).where(Report.tracking_code == "APP-1"))[0]:
+            assert time.monotonic() < deadline, app.log()[-4000:]
+            time.sleep(0.5)
+        started = re.search(r"python -m data.worker runs them \(pid (\d+)\)", app.log())
+        assert started is not None, app.log()[-4000:]
+    finally:
+        stop_app(app)
+    worker = int(started.group(1))
+    deadline = time.monotonic() + 60
+    while not _gone(worker):  # app.py stops the worker it started
+        assert time.monotonic() < deadline, app.log()[-4000:]
+        time.sleep(0.2)
