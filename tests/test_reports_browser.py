@@ -181,3 +181,30 @@ def test_agency_staff_see_only_their_agency_and_no_reporter(live: LiveApp, brows
     assert "0909000111" not in export.text()
     assert watched.errors == []
     context.close()
+
+
+def _chart_points(page: Page, ident: str) -> int:
+    """How many values the Plotly chart draws (0 while it is the empty placeholder)."""
+    return int(page.evaluate(
+        """(id) => { const plot = document.querySelector('#' + id + ' .js-plotly-plot');
+                     if (!plot || !plot.data) { return 0; }
+                     return plot.data.reduce((n, trace) => n + (trace.values || trace.x || []).length, 0); }""",
+        ident))
+
+
+def test_the_charts_draw_on_first_load(live: LiveApp, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    watched = watch(context.new_page())
+    page = watched.page
+    login(page, live.url)
+    page.goto(f"{live.url}/reports?period=all")  # nothing touched after this: the charts draw by themselves
+    expect(page.locator("#reports-total")).to_have_text(re.compile(r"^\d+ phản ánh$"), timeout=30_000)
+    charts = ("reports-chart-category", "reports-chart-channel", "reports-chart-agency", "reports-chart-trend")
+    page.wait_for_function(
+        """(ids) => ids.every(id => { const plot = document.querySelector('#' + id + ' .js-plotly-plot');
+                                      return plot && plot.data && plot.data.length > 0; })""",
+        arg=list(charts), timeout=30_000)
+    assert all(_chart_points(page, ident) > 0 for ident in charts), {c: _chart_points(page, c) for c in charts}
+    assert page.url.endswith("/reports?period=all")  # no filter was changed to get them
+    assert watched.errors == []
+    context.close()

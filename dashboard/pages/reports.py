@@ -111,6 +111,9 @@ def layout(**query: Any) -> Any:
     choice = FilterChoice.from_params(query)
     search = choice.search()
     menus = filter_menus()
+    # Drawn here, not by the first callback: that one waits on the filters' callback, which leaves the
+    # query as it is on load (no_update), and Dash then never calls it.
+    category, channel, agency, trend = charts_of(search)
     export = html.Span([
         html.A(t("rep.export.csv"), id="reports-export-csv", href=f"/api/reports/export.csv{search}",
                className="btn btn-outline-secondary btn-sm me-2", **{"data-dash-is-loading": None}),
@@ -132,8 +135,10 @@ def layout(**query: Any) -> Any:
                  className="d-flex align-items-center mb-2"),
         dbc.Row([dbc.Col(_grid(), lg=7), dbc.Col(panel, lg=5)], className="g-3"),
         dbc.Row([
-            dbc.Col(_graph("reports-chart-category"), lg=6), dbc.Col(_graph("reports-chart-channel"), lg=6),
-            dbc.Col(_graph("reports-chart-agency"), lg=6), dbc.Col(_graph("reports-chart-trend"), lg=6),
+            dbc.Col(_graph("reports-chart-category", category), lg=6),
+            dbc.Col(_graph("reports-chart-channel", channel), lg=6),
+            dbc.Col(_graph("reports-chart-agency", agency), lg=6),
+            dbc.Col(_graph("reports-chart-trend", trend), lg=6),
         ], className="mt-3 g-3"),
         dcc.Store(id="reports-query", data=search),
         dcc.Store(id="reports-selected"),
@@ -144,8 +149,8 @@ def layout(**query: Any) -> Any:
     ])
 
 
-def _graph(ident: str) -> Any:
-    return dcc.Graph(id=ident, config={"displayModeBar": False}, figure=go.Figure(layout=CHART_LAYOUT))
+def _graph(ident: str, figure: go.Figure) -> Any:
+    return dcc.Graph(id=ident, config={"displayModeBar": False}, figure=figure)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,8 +241,14 @@ def _grid_row(r: dict[str, Any]) -> dict[str, Any]:
     Output("reports-chart-agency", "figure"),
     Output("reports-chart-trend", "figure"),
     Input("reports-query", "data"),
+    prevent_initial_call=True,  # the layout draws them for the page's first filter
 )
 def charts(search: str | None) -> Any:
+    return charts_of(search)
+
+
+def charts_of(search: str | None) -> tuple[go.Figure, go.Figure, go.Figure, go.Figure]:
+    """The four charts of the filtered set the viewer may see: by category, channel, agency and day."""
     f = viewer_filter(search)
     en = lang() == "en"
     with runtime_of().session() as session:
