@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -286,3 +287,43 @@ def test_excel_export_refuses_more_rows_than_it_can_hold(runtime: Runtime, monke
     assert response.status_code == 400
     body = response.get_json()
     assert body["ok"] is False and "xuất CSV" in body["error"] and "4 phản ánh" in body["error"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The grid's rows over HTTP (the Dash callback the grid's getRowsRequest calls)
+# ---------------------------------------------------------------------------------------------
+
+
+def _grid_rows(client: FlaskClient, request: dict[str, object]) -> tuple[int, dict[str, Any]]:
+    outputs = [("reports-grid", "getRowsResponse"), ("reports-total", "children"), ("reports-export-note", "children")]
+    body = {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+            "outputs": [{"id": i, "property": p} for i, p in outputs],
+            "inputs": [{"id": "reports-grid", "property": "getRowsRequest", "value": request}],
+            "state": [{"id": "reports-query", "property": "data", "value": "?period=all"}],
+            "changedPropIds": ["reports-grid.getRowsRequest"]}
+    response = client.post("/_dash-update-component", json=body)
+    return response.status_code, response.get_json()
+
+
+def test_the_grid_answers_at_most_one_block_whatever_it_is_asked(runtime: Runtime) -> None:
+    from app import create_app
+
+    client = create_app(runtime.settings, runtime).server.test_client()
+    from dashboard.pages.reports import GRID_BLOCK_ROWS  # a page module: importable once the app is made
+
+    with runtime.session() as s:
+        w = world(s)
+        for n in range(GRID_BLOCK_ROWS + 30):
+            report(s, w, created_at=NOW - timedelta(minutes=n))
+        create_user(s, "vanhanh-g", PASSWORD, Role.OPERATOR)
+    assert client.post("/login", data={"username": "vanhanh-g", "password": PASSWORD}).status_code == 302
+
+    status, body = _grid_rows(client, {"startRow": 0, "endRow": 10**9, "sortModel": []})
+    assert status == 200
+    answer = body["response"]["reports-grid"]["getRowsResponse"]
+    assert len(answer["rowData"]) == GRID_BLOCK_ROWS and answer["rowCount"] == GRID_BLOCK_ROWS + 30
+    status, body = _grid_rows(client, {"startRow": GRID_BLOCK_ROWS, "endRow": 10**9, "sortModel": []})
+    assert len(body["response"]["reports-grid"]["getRowsResponse"]["rowData"]) == 30  # the rest, as asked
+    for bad in ({"startRow": -5, "endRow": 10}, {"startRow": "x", "endRow": 10}, {"startRow": 20, "endRow": 10}):
+        status, body = _grid_rows(client, bad)
+        assert status == 400 and body["ok"] is False and "dòng" in body["error"], (bad, body)

@@ -26,7 +26,7 @@ from dashboard.components import fmt_number, fmt_time, page_guard
 from dashboard.filter_bar import filter_bar, filter_inputs, filter_menus, viewer_filter
 from dashboard.i18n import lang, t, t_enum
 from dashboard.report_export import XLSX_MAX_ROWS
-from data.errors import IocError
+from data.errors import InvalidInput, IocError
 from data.filter_url import FilterChoice
 from data.queries import (
     DEFAULT_PERIOD,
@@ -58,6 +58,9 @@ def _actor() -> Actor:
     return Actor(current_user.id, str(current_user.role), current_user.agency_id, current_user.full_name)
 
 
+GRID_BLOCK_ROWS = 100  # rows the grid asks for at a time; a request for more is answered this many
+
+
 def _grid() -> Any:
     columns = [
         {"field": "tracking_code", "headerName": t("col.code"), "width": 150},
@@ -72,7 +75,7 @@ def _grid() -> Any:
     return dag.AgGrid(
         id="reports-grid", columnDefs=columns, rowModelType="infinite", getRowId="params.data.id",
         defaultColDef={"sortable": True, "resizable": True},
-        dashGridOptions={"cacheBlockSize": 100, "maxBlocksInCache": 20,
+        dashGridOptions={"cacheBlockSize": GRID_BLOCK_ROWS, "maxBlocksInCache": 20,
                          "rowSelection": {"mode": "singleRow", "checkboxes": False,
                                           "enableClickSelection": True}},
         style={"height": "62vh"})
@@ -213,14 +216,27 @@ clientside_callback(
     State("reports-query", "data"),
 )
 def rows(request: dict[str, Any] | None, search: str | None) -> Any:
-    request = request or {"startRow": 0, "endRow": 100, "sortModel": []}
+    request = request or {"startRow": 0, "endRow": GRID_BLOCK_ROWS, "sortModel": []}
+    start, end = grid_window(request)
     sort = (request.get("sortModel") or [{"colId": "created_at", "sort": "desc"}])[0]
     with runtime_of().session() as session:
-        found, total = report_page(session, viewer_filter(search), int(request["startRow"]),
-                                   int(request["endRow"]), sort=sort["colId"], descending=sort["sort"] == "desc")
+        found, total = report_page(session, viewer_filter(search), start, end,
+                                   sort=sort.get("colId", "created_at"), descending=sort.get("sort") == "desc")
     label = fmt_number(total) + (" reports" if lang() == "en" else " phản ánh")
     note = t("rep.export.too_many").format(n=fmt_number(XLSX_MAX_ROWS)) if total > XLSX_MAX_ROWS else ""
     return {"rowData": [_grid_row(r) for r in found], "rowCount": total}, label, note
+
+
+def grid_window(request: dict[str, Any]) -> tuple[int, int]:
+    """The rows ``start``..``end`` a grid request asks for, cut to ``GRID_BLOCK_ROWS``: any ``endRow``
+    would otherwise have the server read (and send) that many rows."""
+    try:
+        start, end = int(request.get("startRow", 0)), int(request.get("endRow", GRID_BLOCK_ROWS))
+    except (TypeError, ValueError):
+        raise InvalidInput(t("rep.grid.bad_rows")) from None
+    if start < 0 or end < start:
+        raise InvalidInput(t("rep.grid.bad_rows"))
+    return start, min(end, start + GRID_BLOCK_ROWS)
 
 
 def _grid_row(r: dict[str, Any]) -> dict[str, Any]:
