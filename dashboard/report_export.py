@@ -18,6 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, request, send_file, stream_with_context
 from flask_login import current_user
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from dashboard.auth import audit_action
 from data.errors import InvalidInput
@@ -49,7 +50,7 @@ def columns_for(sealed: bool) -> tuple[tuple[str, str], ...]:
 
 
 def cell(key: str, value: Any, tz: Any, labels: dict[str, dict[str, str]]) -> Any:
-    """One value as a spreadsheet shows it: local times, Vietnamese labels, no formulas."""
+    """One value as a spreadsheet shows it: local times, Vietnamese labels, no formulas, no control characters."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -58,8 +59,11 @@ def cell(key: str, value: Any, tz: Any, labels: dict[str, dict[str, str]]) -> An
         return "Có" if value else ""
     if key in labels:
         return labels[key].get(str(value), str(value))
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        # Control characters (a citizen's app may send \x01) cannot be stored in an .xlsx cell (openpyxl
+        # refuses the whole file); they are dropped in every format, before the formula check they could hide.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return "'" + value if value.startswith(FORMULA_START) else value
     return value
 
 

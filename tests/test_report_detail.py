@@ -327,3 +327,32 @@ def test_the_grid_answers_at_most_one_block_whatever_it_is_asked(runtime: Runtim
     for bad in ({"startRow": -5, "endRow": 10}, {"startRow": "x", "endRow": 10}, {"startRow": 20, "endRow": 10}):
         status, body = _grid_rows(client, bad)
         assert status == 400 and body["ok"] is False and "dòng" in body["error"], (bad, body)
+
+
+def test_excel_export_takes_a_report_with_control_characters(runtime: Runtime) -> None:
+    from data.apikeys import create_api_key
+
+    with runtime.session() as s:
+        world(s)
+        _, key = create_api_key(s, "đối tác")
+        create_user(s, "vanhanh-c", PASSWORD, Role.OPERATOR)
+    # Through a real door: a partner's app over Open311, with characters an .xlsx cell cannot hold.
+    client = create_server(runtime.settings, runtime).test_client()
+    posted = client.post("/open311/v2/requests.json", data={
+        "api_key": key, "service_code": "roads", "address_string": "12 Lê Lợi, Huế",
+        "description": "\x01=1+1 cống\x02 bị tắc\x1f, nước tràn\x0b ra đường\x08 từ sáng"})
+    assert posted.status_code == 200, posted.get_data(as_text=True)
+    code = posted.get_json()[0]["service_request_id"]
+    with runtime.session() as s:
+        stored = s.scalar(select(Report.description).where(Report.tracking_code == code))
+    assert stored is not None and "\x01" in stored  # accepted as sent: nothing is lost
+
+    response = _client(runtime, "vanhanh-c").get("/api/reports/export.xlsx?period=all")
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).active
+    assert sheet is not None
+    header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    text = next(dict(zip(header, row, strict=True)) for row in rows if row[0] == code)["Nội dung"]
+    assert text == "'=1+1 cống bị tắc, nước tràn ra đường từ sáng"  # and no formula once they are gone
+    csv_rows = _csv(_client(runtime, "vanhanh-c"), "period=all")
+    assert dict(zip(csv_rows[0], csv_rows[1], strict=True))["Nội dung"] == text
