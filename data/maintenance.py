@@ -26,6 +26,7 @@ from data.models import (
     utcnow,
 )
 from data.queries import camera_state
+from data.sla import deadline_text
 from data.workflow import escalate_overdue
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def flag_overdue(runtime: Runtime) -> int:
         raised = [raise_alert(session, kind="overdue_report", severity="warning", source="reports",
                               source_ref=r.tracking_code, lat=r.lat, lon=r.lon,
                               title=f"Phản ánh {r.tracking_code} quá hạn xử lý",
-                              message=f"Hạn xử lý: {r.expected_at:%d/%m/%Y %H:%M}")
+                              message=deadline_text(r.expected_at, runtime.settings.tz))
                   for r in escalated if r.tracking_code not in alerted]
     for alert in raised:
         published(runtime, alert, "raised")
