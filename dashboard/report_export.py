@@ -3,7 +3,8 @@
 They take the page's own query string (``ReportFilter.from_query``), narrowed on the server to
 what the logged-in user may see; the reporter's name, phone and e-mail only for the roles that may
 read them. CSV is streamed chunk by chunk (UTF-8 with a BOM, so Excel reads the accents); an Excel
-workbook is built in memory, so it is capped at ``XLSX_MAX_ROWS`` with a message beyond.
+workbook is built whole before it is sent, so it is capped at ``Settings.export_xlsx_max_rows`` with a
+message beyond.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from data.queries import ReportFilter, count_reports, export_rows
 from data.runtime import Runtime
 from data.users import SEES_REPORTER
 
-XLSX_MAX_ROWS = 200_000
 CSV_FLUSH_ROWS = 500
 # (field, Vietnamese header); the sealed three only for SEES_REPORTER roles.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -127,10 +127,10 @@ def make_report_export_blueprint(runtime: Runtime) -> Blueprint:
         audit_action("export.xlsx", detail={"query": request.query_string.decode()[:500], "reporters": sealed})
         tz, labels, cols = runtime.settings.tz, value_labels(), columns_for(sealed)
         with runtime.session() as session:
-            total = count_reports(session, f)
-            if total > XLSX_MAX_ROWS:
+            total, cap = count_reports(session, f), runtime.settings.export_xlsx_max_rows
+            if total > cap:
                 raise InvalidInput(
-                    f"Có {total:,} phản ánh khớp bộ lọc, vượt giới hạn {XLSX_MAX_ROWS:,} dòng của tệp Excel. "
+                    f"Có {total:,} phản ánh khớp bộ lọc, vượt giới hạn {cap:,} dòng của tệp Excel. "
                     "Hãy thu hẹp bộ lọc hoặc xuất CSV (không giới hạn).".replace(",", ".")
                 )
             book = Workbook(write_only=True)

@@ -277,12 +277,10 @@ def test_export_is_the_filtered_set_without_sealed_columns_for_agencies(runtime:
 
 
 def test_excel_export_refuses_more_rows_than_it_can_hold(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dashboard.report_export as export
-
     with runtime.session() as s:
         _seed(s)
         create_user(s, "vanhanh-y", PASSWORD, Role.OPERATOR)
-    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 3)  # the real cap is 200,000 rows: too many to build here
+    monkeypatch.setattr(runtime.settings, "export_xlsx_max_rows", 3)  # the default, 200,000: too many to build here
     response = _client(runtime, "vanhanh-y").get("/api/reports/export.xlsx?period=all")
     assert response.status_code == 400
     body = response.get_json()

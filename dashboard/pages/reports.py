@@ -25,7 +25,6 @@ from dashboard.auth import audit_action, runtime_of
 from dashboard.components import fmt_number, fmt_time, page_guard
 from dashboard.filter_bar import filter_bar, filter_inputs, filter_menus, viewer_filter
 from dashboard.i18n import lang, t, t_enum
-from dashboard.report_export import XLSX_MAX_ROWS
 from data.errors import InvalidInput, IocError
 from data.filter_url import FilterChoice
 from data.queries import (
@@ -223,7 +222,8 @@ def rows(request: dict[str, Any] | None, search: str | None) -> Any:
         found, total = report_page(session, viewer_filter(search), start, end,
                                    sort=sort.get("colId", "created_at"), descending=sort.get("sort") == "desc")
     label = fmt_number(total) + (" reports" if lang() == "en" else " phản ánh")
-    note = t("rep.export.too_many").format(n=fmt_number(XLSX_MAX_ROWS)) if total > XLSX_MAX_ROWS else ""
+    cap = runtime_of().settings.export_xlsx_max_rows
+    note = t("rep.export.too_many").format(n=fmt_number(cap)) if total > cap else ""
     return {"rowData": [_grid_row(r) for r in found], "rowCount": total}, label, note
 
 
