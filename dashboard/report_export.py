@@ -22,6 +22,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from dashboard.auth import audit_action
+from dashboard.components import fmt_number
+from dashboard.i18n import t
 from data.errors import InvalidInput
 from data.models import Role, utcnow
 from data.queries import ReportFilter, count_reports, export_rows
@@ -128,11 +130,8 @@ def make_report_export_blueprint(runtime: Runtime) -> Blueprint:
         tz, labels, cols = runtime.settings.tz, value_labels(), columns_for(sealed)
         with runtime.session() as session:
             total, cap = count_reports(session, f), runtime.settings.export_xlsx_max_rows
-            if total > cap:
-                raise InvalidInput(
-                    f"Có {total:,} phản ánh khớp bộ lọc, vượt giới hạn {cap:,} dòng của tệp Excel. "
-                    "Hãy thu hẹp bộ lọc hoặc xuất CSV (không giới hạn).".replace(",", ".")
-                )
+            if total > cap:  # the reports page shows this message in place, with a CSV link
+                raise InvalidInput(t("rep.export.xlsx_refused").format(total=fmt_number(total), cap=fmt_number(cap)))
             book = Workbook(write_only=True)
             sheet = book.create_sheet("Phản ánh")
             sheet.append([header for _, header in cols])

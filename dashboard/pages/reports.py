@@ -113,14 +113,10 @@ def layout(**query: Any) -> Any:
     choice = FilterChoice.from_params(query)
     search = choice.search()
     menus = filter_menus()
-    # Drawn here, not by the first callback: that one waits on the filters' callback, which leaves the
-    # query as it is on load (no_update), and Dash then never calls it.
-    category, channel, agency, trend = charts_of(search)
     export = html.Span([
         html.A(t("rep.export.csv"), id="reports-export-csv", href=f"/api/reports/export.csv{search}",
                className="btn btn-outline-secondary btn-sm me-2", **{"data-dash-is-loading": None}),
-        html.A(t("rep.export.xlsx"), id="reports-export-xlsx", href=f"/api/reports/export.xlsx{search}",
-               className="btn btn-outline-secondary btn-sm"),
+        html.Button(t("rep.export.xlsx"), id="reports-export-xlsx", className="btn btn-outline-secondary btn-sm"),
         html.Span(id="reports-export-note", className="small text-secondary ms-2"),
         html.A(t("rep.on_map"), id="reports-map-link", href=f"/map{search}",
                className="btn btn-outline-primary btn-sm ms-2"),
@@ -135,12 +131,11 @@ def layout(**query: Any) -> Any:
         filter_bar("reports", choice, menus),
         html.Div([html.Span(id="reports-total", className="text-secondary small me-3"), export],
                  className="d-flex align-items-center mb-2"),
+        html.Div(id="reports-export-message", role="status"),
         dbc.Row([dbc.Col(_grid(), lg=7), dbc.Col(panel, lg=5)], className="g-3"),
         dbc.Row([
-            dbc.Col(_graph("reports-chart-category", category), lg=6),
-            dbc.Col(_graph("reports-chart-channel", channel), lg=6),
-            dbc.Col(_graph("reports-chart-agency", agency), lg=6),
-            dbc.Col(_graph("reports-chart-trend", trend), lg=6),
+            dbc.Col(_graph("reports-chart-category"), lg=6), dbc.Col(_graph("reports-chart-channel"), lg=6),
+            dbc.Col(_graph("reports-chart-agency"), lg=6), dbc.Col(_graph("reports-chart-trend"), lg=6),
         ], className="mt-3 g-3"),
         dcc.Store(id="reports-query", data=search),
         dcc.Store(id="reports-selected"),
@@ -148,11 +143,13 @@ def layout(**query: Any) -> Any:
         dcc.Store(id="reports-pending"),
         dcc.Store(id="reports-updated-row"),
         dcc.Store(id="reports-grid-sync"),
+        dcc.Store(id="reports-export-texts", data={"working": t("rep.export.working"), "failed": t("rep.export.failed"),
+                                                   "csv": t("rep.export.csv")}),
     ])
 
 
-def _graph(ident: str, figure: go.Figure) -> Any:
-    return dcc.Graph(id=ident, config={"displayModeBar": False}, figure=figure)
+def _graph(ident: str) -> Any:
+    return dcc.Graph(id=ident, config={"displayModeBar": False}, figure=go.Figure(layout=CHART_LAYOUT))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,16 +176,63 @@ clientside_callback(
             window.history.replaceState(window.history.state, "", "/reports" + search + window.location.hash);
         }
         var same = search === current;
-        return [same ? window.dash_clientside.no_update : search,
-                "/api/reports/export.csv" + search, "/api/reports/export.xlsx" + search, "/map" + search];
+        return [same ? window.dash_clientside.no_update : search, "/api/reports/export.csv" + search, "/map" + search];
     }
     """.replace("__DEFAULT__", DEFAULT_PERIOD),
     Output("reports-query", "data"),
     Output("reports-export-csv", "href"),
-    Output("reports-export-xlsx", "href"),
     Output("reports-map-link", "href"),
     *filter_inputs("reports"),
     State("reports-query", "data"),
+    # The layout already holds the URL's query and links. Called on load too, it would answer the same
+    # query as no_update, and Dash would then never make the charts' first call (which waits on it).
+    prevent_initial_call=True,
+)
+
+# Excel is fetched, not linked: over the cap (or on any failure) the server's message, in the reader's
+# language, shows in the page with the CSV link, instead of a JSON body replacing the page.
+clientside_callback(
+    """
+    async function (clicks, search, texts) {
+        var dc = window.dash_clientside;
+        if (!clicks) { return dc.no_update; }
+        search = search || "";
+        var refusal = function (message) {
+            var csv = {namespace: "dash_html_components", type: "A",
+                       props: {href: "/api/reports/export.csv" + search, children: texts.csv}};
+            return {namespace: "dash_bootstrap_components", type: "Alert",
+                    props: {id: "reports-export-refused", color: "warning", className: "small py-2 mb-2",
+                            children: [message, " ", csv]}};
+        };
+        dc.set_props("reports-export-xlsx", {disabled: true});
+        dc.set_props("reports-export-message", {children: texts.working});
+        try {
+            var response = await fetch("/api/reports/export.xlsx" + search, {credentials: "same-origin"});
+            if (!response.ok) {
+                var body = await response.json().catch(function () { return {}; });
+                return refusal(body.error || texts.failed);
+            }
+            var named = /filename="?([^";]+)"?/.exec(response.headers.get("Content-Disposition") || "");
+            var link = document.createElement("a");
+            link.href = URL.createObjectURL(await response.blob());
+            link.download = named ? named[1] : "phan-anh.xlsx";
+            document.body.appendChild(link);
+            link.click();
+            link.remove();
+            setTimeout(function () { URL.revokeObjectURL(link.href); }, 60000);  // after the download took it
+            return null;
+        } catch (e) {
+            return refusal(texts.failed);
+        } finally {
+            dc.set_props("reports-export-xlsx", {disabled: false});
+        }
+    }
+    """,
+    Output("reports-export-message", "children"),
+    Input("reports-export-xlsx", "n_clicks"),
+    State("reports-query", "data"),
+    State("reports-export-texts", "data"),
+    prevent_initial_call=True,
 )
 
 # A new filter: the grid drops its cached blocks and asks again (getRowsRequest) from row 0.
@@ -257,14 +301,8 @@ def _grid_row(r: dict[str, Any]) -> dict[str, Any]:
     Output("reports-chart-agency", "figure"),
     Output("reports-chart-trend", "figure"),
     Input("reports-query", "data"),
-    prevent_initial_call=True,  # the layout draws them for the page's first filter
 )
 def charts(search: str | None) -> Any:
-    return charts_of(search)
-
-
-def charts_of(search: str | None) -> tuple[go.Figure, go.Figure, go.Figure, go.Figure]:
-    """The four charts of the filtered set the viewer may see: by category, channel, agency and day."""
     f = viewer_filter(search)
     en = lang() == "en"
     with runtime_of().session() as session:
