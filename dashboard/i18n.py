@@ -386,6 +386,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rep.export.xlsx": ("Xuất Excel", "Export Excel"),
     "rep.export.too_many": ("Tệp Excel tối đa {n} dòng: hãy thu hẹp bộ lọc hoặc xuất CSV.",
                             "Excel files hold at most {n} rows: narrow the filters or export CSV."),
+    "rep.export.xlsx_refused": ("Có {total} phản ánh khớp bộ lọc, vượt giới hạn {cap} dòng của tệp Excel. "
+                                "Hãy thu hẹp bộ lọc hoặc xuất CSV (không giới hạn):",
+                                "{total} reports match the filters, over the {cap}-row limit of an Excel file. "
+                                "Narrow the filters or export CSV (no limit):"),
+    "rep.export.working": ("Đang tạo tệp Excel…", "Preparing the Excel file…"),
+    "rep.export.failed": ("Không tải được tệp Excel. Hãy thử lại, hoặc xuất CSV:",
+                          "The Excel file could not be downloaded. Try again, or export CSV:"),
+    "rep.grid.bad_rows": ("Yêu cầu dòng không hợp lệ: startRow, endRow phải là số nguyên, 0 ≤ startRow ≤ endRow.",
+                          "Bad row request: startRow and endRow must be whole numbers, 0 ≤ startRow ≤ endRow."),
     "rep.panel.pick": ("Chọn một phản ánh trong bảng để xem chi tiết và xử lý.",
                        "Pick a report in the table to see and handle it."),
     "rep.address": ("Địa chỉ", "Address"),

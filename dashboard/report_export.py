@@ -3,7 +3,8 @@
 They take the page's own query string (``ReportFilter.from_query``), narrowed on the server to
 what the logged-in user may see; the reporter's name, phone and e-mail only for the roles that may
 read them. CSV is streamed chunk by chunk (UTF-8 with a BOM, so Excel reads the accents); an Excel
-workbook is built in memory, so it is capped at ``XLSX_MAX_ROWS`` with a message beyond.
+workbook is built whole before it is sent, so it is capped at ``Settings.export_xlsx_max_rows`` with a
+message beyond.
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ from typing import Any
 from flask import Blueprint, Response, request, send_file, stream_with_context
 from flask_login import current_user
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from dashboard.auth import audit_action
+from dashboard.components import fmt_number
+from dashboard.i18n import t
 from data.errors import InvalidInput
 from data.models import Role, utcnow
 from data.queries import ReportFilter, count_reports, export_rows
 from data.runtime import Runtime
 from data.users import SEES_REPORTER
 
-XLSX_MAX_ROWS = 200_000
 CSV_FLUSH_ROWS = 500
 # (field, Vietnamese header); the sealed three only for SEES_REPORTER roles.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -49,7 +52,7 @@ def columns_for(sealed: bool) -> tuple[tuple[str, str], ...]:
 
 
 def cell(key: str, value: Any, tz: Any, labels: dict[str, dict[str, str]]) -> Any:
-    """One value as a spreadsheet shows it: local times, Vietnamese labels, no formulas."""
+    """One value as a spreadsheet shows it: local times, Vietnamese labels, no formulas, no control characters."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -58,8 +61,11 @@ def cell(key: str, value: Any, tz: Any, labels: dict[str, dict[str, str]]) -> An
         return "Có" if value else ""
     if key in labels:
         return labels[key].get(str(value), str(value))
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        # Control characters (a citizen's app may send \x01) cannot be stored in an .xlsx cell (openpyxl
+        # refuses the whole file); they are dropped in every format, before the formula check they could hide.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return "'" + value if value.startswith(FORMULA_START) else value
     return value
 
 
@@ -123,12 +129,9 @@ def make_report_export_blueprint(runtime: Runtime) -> Blueprint:
         audit_action("export.xlsx", detail={"query": request.query_string.decode()[:500], "reporters": sealed})
         tz, labels, cols = runtime.settings.tz, value_labels(), columns_for(sealed)
         with runtime.session() as session:
-            total = count_reports(session, f)
-            if total > XLSX_MAX_ROWS:
-                raise InvalidInput(
-                    f"Có {total:,} phản ánh khớp bộ lọc, vượt giới hạn {XLSX_MAX_ROWS:,} dòng của tệp Excel. "
-                    "Hãy thu hẹp bộ lọc hoặc xuất CSV (không giới hạn).".replace(",", ".")
-                )
+            total, cap = count_reports(session, f), runtime.settings.export_xlsx_max_rows
+            if total > cap:  # the reports page shows this message in place, with a CSV link
+                raise InvalidInput(t("rep.export.xlsx_refused").format(total=fmt_number(total), cap=fmt_number(cap)))
             book = Workbook(write_only=True)
             sheet = book.create_sheet("Phản ánh")
             sheet.append([header for _, header in cols])

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
 from flask_limiter import Limiter, RequestLimit
@@ -157,11 +158,37 @@ def _categories(runtime: Runtime) -> list[tuple[str, str]]:
     return [(r.code, (r.name_en or r.name) if en else r.name) for r in rows]
 
 
-def _content_policy(tile_url: str) -> str:
-    tiles = tile_url.split("/{", 1)[0].rsplit("/", 1)[0] if tile_url.startswith("http") else ""
-    origin = "/".join(tiles.split("/")[:3]) if tiles else ""
+# Leaflet's default subdomains: what ``{s}`` in a tile URL becomes (neither map sets others).
+TILE_SUBDOMAINS = ("a", "b", "c")
+
+
+def _hosts(netloc: str) -> list[str]:
+    netloc = netloc.rpartition("@")[2]  # a CSP source has no user:password@
+    if "{s}" in netloc:
+        return [netloc.replace("{s}", s) for s in TILE_SUBDOMAINS]
+    if "{" in netloc:  # another placeholder in the host's first label: any host of the domain under it
+        first, _, rest = netloc.partition(".")
+        return [f"*.{rest}"] if "{" in first and rest and "{" not in rest else []
+    return [netloc]
+
+
+def tile_sources(*tile_urls: str) -> list[str]:
+    """The CSP sources a browser fetches these XYZ tile URLs from: their origins, ``{s}`` expanded.
+
+    A relative URL (the built-in ``/tiles/...``) is the app's own origin, already 'self'."""
+    sources: list[str] = []
+    for url in tile_urls:
+        parts = urlsplit(url)
+        if parts.netloc and parts.scheme in ("", "http", "https"):
+            scheme = f"{parts.scheme}://" if parts.scheme else ""  # //host/...: the page's own scheme
+            sources += [scheme + host for host in _hosts(parts.netloc) if scheme + host not in sources]
+    return sources
+
+
+def _content_policy(*tile_urls: str) -> str:
+    tiles = " ".join(tile_sources(*tile_urls))
     return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            f"img-src 'self' data: blob: {origin}; connect-src 'self'; media-src 'self' blob:; "
+            f"img-src 'self' data: blob: {tiles}; connect-src 'self'; media-src 'self' blob:; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 

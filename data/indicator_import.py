@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
@@ -568,9 +569,14 @@ def template_xlsx(specs: Iterable[IndicatorSpec], today: date) -> bytes:
     specs = list(specs)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        template_frame(specs, today).to_excel(writer, sheet_name="chi_so", index=False)
-        catalogue_frame(specs).to_excel(writer, sheet_name="danh_muc", index=False)
+        _storable(template_frame(specs, today)).to_excel(writer, sheet_name="chi_so", index=False)
+        _storable(catalogue_frame(specs)).to_excel(writer, sheet_name="danh_muc", index=False)
     return buffer.getvalue()
+
+
+def _storable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without the control characters an .xlsx cell cannot hold (openpyxl refuses the whole file)."""
+    return frame.map(lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -350,8 +350,9 @@ def plan_revision(existing: dict[Any, tuple[int, float]], computed: dict[Any, fl
     return keep, supersede, {key: value for key, value in computed.items() if key not in kept}
 
 
-def series_csv(spec: KpiSpec, points: Iterable[KpiPoint]) -> str:
-    """An indicator's series as CSV (one row a period, oldest first), for spreadsheets."""
+def series_csv(spec: KpiSpec, points: Iterable[KpiPoint], tz: tzinfo) -> str:
+    """An indicator's series as CSV (one row a period, oldest first), for spreadsheets; ``received_at`` in
+    ``tz`` (the city's), with its offset."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["code", "period", "period_start", "value", "unit", "target", "status", "received_at"])
@@ -359,5 +360,6 @@ def series_csv(spec: KpiSpec, points: Iterable[KpiPoint]) -> str:
         target = p.target if p.target is not None else spec.target
         writer.writerow([spec.code, p.period, p.start.isoformat(), p.value, spec.unit,
                          "" if target is None else target, spec.status(p.value, target).value,
-                         p.received_at.isoformat(timespec="seconds") if p.received_at else ""])
+                         p.received_at.replace(tzinfo=UTC).astimezone(tz).isoformat(timespec="seconds")
+                         if p.received_at else ""])
     return out.getvalue()

@@ -27,7 +27,7 @@ from data.models import (
     utcnow,
 )
 from data.queries import camera_state
-from data.sla import to_local
+from data.sla import deadline_text
 from data.workflow import escalate_overdue
 
 if TYPE_CHECKING:
@@ -69,11 +69,10 @@ def flag_overdue(runtime: Runtime) -> int:
         # The demo seeds alerts of the same kind and source_ref: never raise a second one.
         alerted = set(session.scalars(select(Alert.source_ref).where(
             Alert.kind == "overdue_report", Alert.source_ref.in_(codes)))) if codes else set()
-        tz = runtime.settings.tz
         changed = [(raise_alert(session, kind="overdue_report", severity="warning", source="reports",
                                 source_ref=r.tracking_code, lat=r.lat, lon=r.lon,
                                 title=f"Phản ánh {r.tracking_code} quá hạn xử lý",
-                                message=f"Hạn xử lý: {to_local(r.expected_at or now, tz):%d/%m/%Y %H:%M}"), "raised")
+                                message=deadline_text(r.expected_at, runtime.settings.tz)), "raised")
                    for r in live if r.tracking_code not in alerted]
         changed += [_import_overdue_alert(session, run_id, now) for run_id in runs]
     for alert, action in changed:

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -27,6 +27,7 @@ from data.alerts import OPEN_STATUSES, published, raise_alert
 from data.jobs import register
 from data.models import Alert, MapFeature, SensorReading, utcnow
 from data.press import FeedError, fetch
+from data.sla import to_local
 
 if TYPE_CHECKING:
     from data.runtime import Runtime
@@ -121,8 +122,9 @@ class IngestResult:
                 "alerts": [a.id for a in self.alerts]}
 
 
-def parse_batch(raw: Any, now: datetime) -> tuple[list[tuple[int, Reading]], list[str]]:
-    """Validate a decoded JSON batch (pure): the readings to keep, numbered as sent (from 1), and the refusals."""
+def parse_batch(raw: Any, now: datetime, tz: tzinfo) -> tuple[list[tuple[int, Reading]], list[str]]:
+    """Validate a decoded JSON batch (pure): the readings to keep, numbered as sent (from 1), and the refusals
+    (their times in ``tz``, the city's)."""
     if isinstance(raw, dict) and isinstance(raw.get("readings"), list):
         raw = raw["readings"]
     if not isinstance(raw, list):
@@ -141,18 +143,20 @@ def parse_batch(raw: Any, now: datetime) -> tuple[list[tuple[int, Reading]], lis
         if not low <= reading.value <= high:
             errors.append(f"#{number}: {reading.metric} = {reading.value:g} ngoài khoảng hợp lý [{low:g}, {high:g}].")
         elif reading.at > now + FUTURE_SLACK:
-            errors.append(f"#{number}: thời điểm {reading.at:%Y-%m-%d %H:%M} ở tương lai (đồng hồ cảm biến sai?).")
+            errors.append(f"#{number}: thời điểm {to_local(reading.at, tz):%Y-%m-%d %H:%M} ở tương lai "
+                          "(đồng hồ cảm biến sai?).")
         else:
             kept.append((number, reading))
     return kept, errors
 
 
-def ingest(session: Session, raw: Any, source: str, now: datetime | None = None) -> IngestResult:
+def ingest(session: Session, raw: Any, source: str, *, tz: tzinfo, now: datetime | None = None) -> IngestResult:
     """Store a batch's valid readings (a reading sent twice is stored once), refresh each sensor's latest
-    value, and raise the alerts the new values call for. The caller commits, then ``announce``s."""
+    value, and raise the alerts the new values call for (texts in ``tz``, the city's time).
+    The caller commits, then ``announce``s."""
     now = now or utcnow()
     result = IngestResult()
-    kept, result.errors = parse_batch(raw, now)
+    kept, result.errors = parse_batch(raw, now, tz)
     codes = {r.sensor for _, r in kept}
     sensors = {f.code: f for f in session.scalars(select(MapFeature).where(
         MapFeature.layer == "sensor", MapFeature.code.in_(codes)))} if codes else {}
@@ -181,7 +185,7 @@ def ingest(session: Session, raw: Any, source: str, now: datetime | None = None)
             properties[reading.metric] = reading.value
             properties[f"{reading.metric}_at"] = reading.at.isoformat()
             sensor.properties, sensor.updated_at = properties, now
-            alert = _alert_for(session, sensor, reading, now)
+            alert = _alert_for(session, sensor, reading, now, tz)
             if alert is not None:
                 result.alerts.append(alert)
     return result
@@ -202,7 +206,7 @@ def _is_latest(sensor: MapFeature, reading: Reading) -> bool:
     return cached is None or datetime.fromisoformat(cached) <= reading.at
 
 
-def _alert_for(session: Session, sensor: MapFeature, reading: Reading, now: datetime) -> Alert | None:
+def _alert_for(session: Session, sensor: MapFeature, reading: Reading, now: datetime, tz: tzinfo) -> Alert | None:
     alarms = (sensor.properties or {}).get("alarm_levels") or []
     found = breach(sensor.kind, sensor.name, reading.metric, reading.value, alarms)
     if found is None:
@@ -212,7 +216,8 @@ def _alert_for(session: Session, sensor: MapFeature, reading: Reading, now: date
         return None
     return raise_alert(session, kind=found.kind, severity=found.severity, title=found.title, source="sensor",
                        source_ref=ref, lat=sensor.lat, lon=sensor.lon, now=now, is_demo=sensor.is_demo,
-                       message=f"Số đo lúc {reading.at:%d/%m/%Y %H:%M} UTC: {reading.metric} = {reading.value:g}.")
+                       message=f"Số đo lúc {to_local(reading.at, tz):%d/%m/%Y %H:%M}: {reading.metric} = "
+                               f"{reading.value:g}.")
 
 
 def announce(runtime: Runtime, result: IngestResult) -> None:
@@ -224,7 +229,7 @@ def announce(runtime: Runtime, result: IngestResult) -> None:
 def receive(runtime: Runtime, raw: Any, source: str) -> IngestResult:
     """The one intake path: the HTTP endpoint, the pull job and the demo feed all come through here."""
     with runtime.session() as session:
-        result = ingest(session, raw, source)
+        result = ingest(session, raw, source, tz=runtime.settings.tz)
     announce(runtime, result)
     return result
 

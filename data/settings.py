@@ -161,6 +161,13 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = Field(default="ioc@localhost", description="From address of replies to email reports")
 
+    # --- citizen reports: the reports page ---
+    export_xlsx_max_rows: int = Field(
+        default=200_000, ge=1, le=1_048_575,
+        description="most reports in one Excel export (the workbook is built whole before it is sent; Excel's "
+        "own limit is 1,048,576 rows); beyond it the page offers CSV, which streams and has no limit",
+    )
+
     # --- streams ---
     streams_patrol_every_s: float = Field(
         default=120.0, ge=0, le=86400,

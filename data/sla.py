@@ -66,6 +66,11 @@ def to_utc(local: datetime, tz: tzinfo) -> datetime:
     return local.replace(tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
 
 
+def deadline_text(expected_at: datetime | None, tz: tzinfo) -> str:
+    """The deadline as an alert states it, in the city's time (stored times are naive UTC)."""
+    return f"Hạn xử lý: {to_local(expected_at, tz):%d/%m/%Y %H:%M}" if expected_at else "Hạn xử lý: —"
+
+
 def clock_start(local: datetime) -> datetime:
     """When the working clock starts for something received at ``local``: now, or the next opening."""
     day = local.date()

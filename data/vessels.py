@@ -22,7 +22,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -37,6 +37,7 @@ from data.geo import UnitShape, area_and_centroid, geometry_error, locate
 from data.jobs import register
 from data.models import Alert, MapFeature, Vessel, VesselPosition, utcnow
 from data.press import FeedError, fetch
+from data.sla import to_local
 
 if TYPE_CHECKING:
     from data.runtime import Runtime
@@ -151,8 +152,8 @@ def _problems(row: int, exc: ValidationError) -> list[Problem]:
     return [Problem(row, ".".join(str(p) for p in e["loc"]) or "dòng", error_text(e)) for e in exc.errors()]
 
 
-def parse_batch(raw: object, now: datetime) -> Batch:
-    """Validate a decoded JSON batch (pure): the good messages and, per bad row, what is wrong.
+def parse_batch(raw: object, now: datetime, tz: tzinfo) -> Batch:
+    """Validate a decoded JSON batch (pure): the good messages and, per bad row, what is wrong (times in ``tz``).
 
     InvalidInput when the batch as a whole is unusable (not a list, too long)."""
     if isinstance(raw, dict) and isinstance(raw.get("positions"), list):
@@ -169,7 +170,7 @@ def parse_batch(raw: object, now: datetime) -> Batch:
             batch.problems.extend(_problems(row, exc))
             continue
         if message.at > now + FUTURE_SLACK:
-            batch.problems.append(Problem(row, "at", f"thời điểm {message.at:%Y-%m-%d %H:%M} UTC ở tương lai "
+            batch.problems.append(Problem(row, "at", f"thời điểm {to_local(message.at, tz):%Y-%m-%d %H:%M} ở tương lai "
                                                      "(đồng hồ thiết bị sai, hoặc giờ địa phương gửi thiếu múi giờ?)"))
             continue
         batch.messages.append(message)
@@ -229,11 +230,12 @@ def vessel_state(last_in_zone: bool | None, nav_status: str | None, silent: bool
     return OUT_OF_ZONE if last_in_zone is False else "ok"
 
 
-def alert_text(vessel: Vessel, reason: str, now: datetime) -> tuple[str, str, str]:
-    """(severity, title, message) of a vessel alert; never the owner's phone (alerts reach many screens)."""
+def alert_text(vessel: Vessel, reason: str, now: datetime, tz: tzinfo) -> tuple[str, str, str]:
+    """(severity, title, message) of a vessel alert, times in ``tz``; never the owner's phone (alerts reach
+    many screens)."""
     label = f"{vessel.code}{f' ({vessel.name})' if vessel.name else ''}"
-    where = (f"Vị trí cuối {vessel.last_lat:.4f}, {vessel.last_lon:.4f} lúc {vessel.last_at:%d/%m/%Y %H:%M} UTC"
-             if vessel.last_at is not None else "Chưa có vị trí")
+    where = (f"Vị trí cuối {vessel.last_lat:.4f}, {vessel.last_lon:.4f} "
+             f"lúc {to_local(vessel.last_at, tz):%d/%m/%Y %H:%M}" if vessel.last_at is not None else "Chưa có vị trí")
     if reason == SILENT:
         minutes = int((now - vessel.last_at).total_seconds() // 60) if vessel.last_at else 0
         return "critical", f"Tàu cá mất tín hiệu {minutes} phút: {label}", f"{where}."
@@ -301,13 +303,13 @@ def _cache_position(vessel: Vessel, message: PositionMessage, zones: Sequence[Zo
     vessel.last_in_zone = in_allowed_zone(message.lat, message.lon, zones, vessel.zone_code)
 
 
-def ensure_alert(session: Session, vessel: Vessel, reason: str, now: datetime) -> Alert | None:
+def ensure_alert(session: Session, vessel: Vessel, reason: str, now: datetime, tz: tzinfo) -> Alert | None:
     """Raise the vessel's alert for ``reason`` unless one is still open (a boat out of zone for hours is one alert)."""
     if session.scalar(select(Alert.id).where(
             Alert.kind == KIND, Alert.source == reason, Alert.source_ref == vessel.code,
             Alert.status.in_(OPEN_STATUSES)).limit(1)) is not None:
         return None
-    severity, title, message = alert_text(vessel, reason, now)
+    severity, title, message = alert_text(vessel, reason, now, tz)
     return raise_alert(session, kind=KIND, severity=severity, title=title, message=message, source=reason,
                        source_ref=vessel.code, lat=vessel.last_lat, lon=vessel.last_lon, now=now,
                        is_demo=vessel.is_demo)
@@ -334,7 +336,7 @@ def _store(runtime: Runtime, messages: list[PositionMessage], now: datetime, is_
                 continue  # a late message fills the track; it must not move the boat back in time
             _cache_position(vessel, message, zones)
             if vessel.last_in_zone is False and vessel.nav_status != MOORED:
-                alert = ensure_alert(session, vessel, OUT_OF_ZONE, now)
+                alert = ensure_alert(session, vessel, OUT_OF_ZONE, now, runtime.settings.tz)
                 if alert is not None:
                     result.alerts.append(alert)
     return result
@@ -360,7 +362,7 @@ def ingest(runtime: Runtime, messages: list[PositionMessage], *, now: datetime |
 def receive(runtime: Runtime, raw: object, *, now: datetime | None = None, is_demo: bool = False) -> IngestResult:
     """The one intake path of a decoded JSON batch: the endpoint, the pull job and the demo fleet."""
     now = now or utcnow()
-    batch = parse_batch(raw, now)
+    batch = parse_batch(raw, now, runtime.settings.tz)
     result = ingest(runtime, batch.messages, now=now, is_demo=is_demo)
     result.rejected = batch.problems
     if result.stored:  # after the commit: maps redraw the boats (dashboard/live.py forwards the topic)
@@ -376,7 +378,8 @@ def check_silent(runtime: Runtime, now: datetime | None = None) -> list[int]:
     with runtime.session() as session:
         quiet = session.scalars(select(Vessel).where(
             Vessel.last_at < cutoff, or_(Vessel.nav_status.is_(None), Vessel.nav_status != MOORED))).all()
-        raised = [alert for vessel in quiet if (alert := ensure_alert(session, vessel, SILENT, now)) is not None]
+        raised = [alert for vessel in quiet
+                  if (alert := ensure_alert(session, vessel, SILENT, now, runtime.settings.tz)) is not None]
     for alert in raised:
         published(runtime, alert, "raised")
     return [alert.id for alert in raised]

@@ -13,11 +13,13 @@ from data.queries import ReportFilter
 @dataclass(frozen=True)
 class MapView:
     """What a layer may need to know besides the filter: the zoom decides the density cell size,
-    ``shade`` the figure the boundaries are coloured by (``layers.boundaries.MEASURES``)."""
+    ``shade`` the figure the boundaries are coloured by (``layers.boundaries.MEASURES``), ``tz`` (the
+    city's, ``Settings.timezone``) the zone of the times a layer writes for people."""
 
     zoom: int = 13
     lang: str = "vi"
     shade: str = "open"
+    tz: str = "Asia/Ho_Chi_Minh"
 
 
 class Layer(Protocol):

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import Vessel, utcnow
 from data.queries import ReportFilter
+from data.sla import to_local
 from data.vessels import OUT_OF_ZONE, SILENT, Track, load_zones, silenced, tracks, vessel_state
 from layers.base import MapView, feature_collection, point_feature
 
@@ -41,19 +43,20 @@ class VesselRow:
     state: str
 
 
-def _label(row: VesselRow, en: bool) -> str:
+def _label(row: VesselRow, en: bool, tz: tzinfo) -> str:
     colour_label = STATE_STYLE[row.state][2 if en else 1]
     speed = f" · {row.speed_kn:g} {'kn' if en else 'hải lý/giờ'}" if row.speed_kn is not None else ""
-    return f"{colour_label}{speed} · {row.at:%d/%m %H:%M} UTC"
+    return f"{colour_label}{speed} · {to_local(row.at, tz):%d/%m %H:%M}"
 
 
 def vessel_features(rows: Iterable[VesselRow], paths: Mapping[int, Track], zones: Iterable[tuple[str, dict[str, Any]]],
-                    lang: str) -> dict[str, Any]:
-    """Vessels, their tracks and the zones as three GeoJSON collections (pure: no database)."""
+                    lang: str, tz: tzinfo) -> dict[str, Any]:
+    """Vessels, their tracks and the zones as three GeoJSON collections (pure: no database); times in ``tz``."""
     en = lang == "en"
     rows = list(rows)
     points = [point_feature(r.lat, r.lon, {"id": r.id, "code": r.code, "name": f"{r.code} {r.name or ''}".strip(),
-                                           "state": r.state, "color": STATE_STYLE[r.state][0], "value": _label(r, en)})
+                                           "state": r.state, "color": STATE_STYLE[r.state][0],
+                                           "value": _label(r, en, tz)})
               for r in rows]
     lines = [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[lon, lat] for lat, lon in path]},
               "properties": {"id": r.id, "name": r.code, "color": STATE_STYLE[r.state][0]}}
@@ -82,7 +85,7 @@ def vessel_rows(session: Session) -> list[VesselRow]:
 class VesselsLayer:
     key = "vessels"
     about_reports = False  # positions arrive without any report write
-    view_fields: tuple[str, ...] = ("lang",)
+    view_fields: tuple[str, ...] = ("lang", "tz")
     name_vi = "Tàu cá"
     name_en = "Fishing vessels"
     default_on = True
@@ -91,7 +94,7 @@ class VesselsLayer:
         rows = vessel_rows(session)
         paths = tracks(session, utcnow() - timedelta(hours=TRACK_HOURS), [r.id for r in rows])
         zones = [(z.name, z.shape.geometry) for z in load_zones(session)]
-        return vessel_features(rows, paths, zones, view.lang)
+        return vessel_features(rows, paths, zones, view.lang, ZoneInfo(view.tz))
 
     def component(self, data: dict[str, Any], view: MapView) -> Any:
         import dash_leaflet as dl

@@ -331,6 +331,9 @@ def test_cameras_kpis_and_alerts(seeded: tuple[Runtime, dict]) -> None:
         for alert in overdue:
             report = s.scalar(select(Report).where(Report.tracking_code == alert.source_ref))
             assert report is not None and report.status in OPEN and (report.expected_at or NOW) < NOW
+            assert report.expected_at is not None
+            assert alert.message == f"Hạn xử lý: {report.expected_at + timedelta(hours=7):%d/%m/%Y %H:%M}"  # Huế
+        assert overdue
         assert all(NOW - timedelta(days=3) <= a.created_at <= NOW for a in s.scalars(select(Alert)))
 
 

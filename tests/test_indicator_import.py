@@ -156,6 +156,12 @@ def test_the_template_lists_the_catalogue_and_reads_back() -> None:
     assert validate(filled, CONTEXT).rows_kept == 3
 
 
+
+def test_the_excel_template_drops_characters_excel_cannot_hold() -> None:
+    pasted = IndicatorSpec("tree_count", "Số cây\x01 xanh", "Trees\x1f", "cây", "year")  # an admin's paste
+    catalogue = pd.read_excel(io.BytesIO(template_xlsx([pasted], TODAY)), sheet_name="danh_muc", dtype=str)
+    assert catalogue.loc[0, ["tên", "name"]].tolist() == ["Số cây xanh", "Trees"]
+
 # --- the database: revisions, re-imports, dry runs ------------------------------------------------
 
 

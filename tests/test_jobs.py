@@ -45,6 +45,16 @@ def test_overdue_reports_raise_one_alert_each(runtime: Runtime) -> None:
         assert [(e.action, e.user_id) for e in history(s, alerts[0].id)] == [("raised", None)]
 
 
+def test_the_overdue_alert_gives_the_deadline_in_the_citys_time(runtime: Runtime) -> None:
+    due = (utcnow() - timedelta(days=2)).replace(hour=14, minute=39, second=0, microsecond=0)  # 21:39 in Huế
+    with runtime.session() as s:
+        s.add(_report("T-1", ReportStatus.IN_PROGRESS, 5, 0))
+        s.flush()
+        s.scalars(select(Report).where(Report.tracking_code == "T-1")).one().expected_at = due
+    assert flag_overdue(runtime) == 1
+    with runtime.session() as s:
+        assert s.scalars(select(Alert.message)).one() == f"Hạn xử lý: {due:%d/%m/%Y} 21:39"
+
 def test_report_kpis_computed_and_revised(runtime: Runtime) -> None:
     with runtime.session() as s:
         s.add_all([

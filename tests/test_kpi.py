@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -241,10 +242,10 @@ def test_ranked_best_first() -> None:
 def test_series_csv() -> None:
     points = [KpiPoint("2026-02", date(2026, 2, 1), 75.0, received_at=datetime(2026, 3, 14, 8, 30)),
               KpiPoint("2026-01", date(2026, 1, 1), 92.5)]
-    assert series_csv(ON_TIME, points).splitlines() == [
+    assert series_csv(ON_TIME, points, ZoneInfo("Asia/Ho_Chi_Minh")).splitlines() == [
         "code,period,period_start,value,unit,target,status,received_at",
         "on_time,2026-01,2026-01-01,92.5,%,90.0,green,",
-        "on_time,2026-02,2026-02-01,75.0,%,90.0,red,2026-03-14T08:30:00",
+        "on_time,2026-02,2026-02-01,75.0,%,90.0,red,2026-03-14T15:30:00+07:00",  # stored 08:30 UTC
     ]
 
 

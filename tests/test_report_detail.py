@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -276,13 +277,80 @@ def test_export_is_the_filtered_set_without_sealed_columns_for_agencies(runtime:
 
 
 def test_excel_export_refuses_more_rows_than_it_can_hold(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dashboard.report_export as export
-
     with runtime.session() as s:
         _seed(s)
         create_user(s, "vanhanh-y", PASSWORD, Role.OPERATOR)
-    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 3)  # the real cap is 200,000 rows: too many to build here
+    monkeypatch.setattr(runtime.settings, "export_xlsx_max_rows", 3)  # the default, 200,000: too many to build here
     response = _client(runtime, "vanhanh-y").get("/api/reports/export.xlsx?period=all")
     assert response.status_code == 400
     body = response.get_json()
     assert body["ok"] is False and "xuất CSV" in body["error"] and "4 phản ánh" in body["error"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The grid's rows over HTTP (the Dash callback the grid's getRowsRequest calls)
+# ---------------------------------------------------------------------------------------------
+
+
+def _grid_rows(client: FlaskClient, request: dict[str, object]) -> tuple[int, dict[str, Any]]:
+    outputs = [("reports-grid", "getRowsResponse"), ("reports-total", "children"), ("reports-export-note", "children")]
+    body = {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+            "outputs": [{"id": i, "property": p} for i, p in outputs],
+            "inputs": [{"id": "reports-grid", "property": "getRowsRequest", "value": request}],
+            "state": [{"id": "reports-query", "property": "data", "value": "?period=all"}],
+            "changedPropIds": ["reports-grid.getRowsRequest"]}
+    response = client.post("/_dash-update-component", json=body)
+    return response.status_code, response.get_json()
+
+
+def test_the_grid_answers_at_most_one_block_whatever_it_is_asked(runtime: Runtime) -> None:
+    from app import create_app
+
+    client = create_app(runtime.settings, runtime).server.test_client()
+    from dashboard.pages.reports import GRID_BLOCK_ROWS  # a page module: importable once the app is made
+
+    with runtime.session() as s:
+        w = world(s)
+        for n in range(GRID_BLOCK_ROWS + 30):
+            report(s, w, created_at=NOW - timedelta(minutes=n))
+        create_user(s, "vanhanh-g", PASSWORD, Role.OPERATOR)
+    assert client.post("/login", data={"username": "vanhanh-g", "password": PASSWORD}).status_code == 302
+
+    status, body = _grid_rows(client, {"startRow": 0, "endRow": 10**9, "sortModel": []})
+    assert status == 200
+    answer = body["response"]["reports-grid"]["getRowsResponse"]
+    assert len(answer["rowData"]) == GRID_BLOCK_ROWS and answer["rowCount"] == GRID_BLOCK_ROWS + 30
+    status, body = _grid_rows(client, {"startRow": GRID_BLOCK_ROWS, "endRow": 10**9, "sortModel": []})
+    assert len(body["response"]["reports-grid"]["getRowsResponse"]["rowData"]) == 30  # the rest, as asked
+    for bad in ({"startRow": -5, "endRow": 10}, {"startRow": "x", "endRow": 10}, {"startRow": 20, "endRow": 10}):
+        status, body = _grid_rows(client, bad)
+        assert status == 400 and body["ok"] is False and "dòng" in body["error"], (bad, body)
+
+
+def test_excel_export_takes_a_report_with_control_characters(runtime: Runtime) -> None:
+    from data.apikeys import create_api_key
+
+    with runtime.session() as s:
+        world(s)
+        _, key = create_api_key(s, "đối tác")
+        create_user(s, "vanhanh-c", PASSWORD, Role.OPERATOR)
+    # Through a real door: a partner's app over Open311, with characters an .xlsx cell cannot hold.
+    client = create_server(runtime.settings, runtime).test_client()
+    posted = client.post("/open311/v2/requests.json", data={
+        "api_key": key, "service_code": "roads", "address_string": "12 Lê Lợi, Huế",
+        "description": "\x01=1+1 cống\x02 bị tắc\x1f, nước tràn\x0b ra đường\x08 từ sáng"})
+    assert posted.status_code == 200, posted.get_data(as_text=True)
+    code = posted.get_json()[0]["service_request_id"]
+    with runtime.session() as s:
+        stored = s.scalar(select(Report.description).where(Report.tracking_code == code))
+    assert stored is not None and "\x01" in stored  # accepted as sent: nothing is lost
+
+    response = _client(runtime, "vanhanh-c").get("/api/reports/export.xlsx?period=all")
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).active
+    assert sheet is not None
+    header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    text = next(dict(zip(header, row, strict=True)) for row in rows if row[0] == code)["Nội dung"]
+    assert text == "'=1+1 cống bị tắc, nước tràn ra đường từ sáng"  # and no formula once they are gone
+    csv_rows = _csv(_client(runtime, "vanhanh-c"), "period=all")
+    assert dict(zip(csv_rows[0], csv_rows[1], strict=True))["Nội dung"] == text

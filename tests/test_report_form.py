@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
 from app import create_server
+from dashboard.report_form import _content_policy, tile_sources
 from data.models import AdminUnit, Agency, Attachment, Category, Report, Role
 from data.runtime import Runtime
 from data.users import create_user
@@ -168,6 +169,18 @@ def test_form_page_is_vietnamese_offline_and_lists_public_categories(live: Live)
         assert requests.get(f"{live.url}{path}", timeout=10).status_code == 200, path
     english = requests.get(f"{live.url}/phan-anh", cookies={"lang": "en"}, timeout=10).text
     assert "Report a problem in the city" in english and "Roads" in english
+
+
+def test_the_content_policy_lets_the_map_load_its_configured_tiles() -> None:
+    assert tile_sources("https://tile.openstreetmap.org/{z}/{x}/{y}.png") == ["https://tile.openstreetmap.org"]
+    assert tile_sources("https://{s}.basemaps.cartocdn.com/dark_all/{z}/{x}/{y}.png") == [
+        "https://a.basemaps.cartocdn.com", "https://b.basemaps.cartocdn.com", "https://c.basemaps.cartocdn.com"]
+    assert tile_sources("http://10.0.0.5:8080/{z}/{x}/{y}.png", "//tiles.hue.gov.vn/{z}/{x}/{y}.png") == [
+        "http://10.0.0.5:8080", "tiles.hue.gov.vn"]
+    assert tile_sources("https://{r}.tiles.vn/{z}/{x}/{y}.png") == ["https://*.tiles.vn"]
+    assert tile_sources("/tiles/{z}/{x}/{y}.png") == []  # the app's own: 'self' already
+    policy = _content_policy("https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: blob: https://tile.openstreetmap.org;" in policy
 
 
 def test_photos_and_video_are_committed_and_the_photo_loses_its_gps(live: Live) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 from sqlalchemy import select
 
+from dashboard.tiles import grid_tile_png
 from data.models import Report
 from tests.browser import LiveApp, start_app, stop_app, watch
 from tests.dbfixtures import open_runtime
@@ -135,3 +138,67 @@ def test_without_javascript_the_form_still_works(live: LiveApp, browser: Browser
     page.click("#rf-submit")
     expect(page.locator("#rf-code")).to_have_text(re.compile(r"^HUE-"))
     context.close()
+
+
+class _TileHandler(BaseHTTPRequestHandler):
+    """Any path is one grid tile; the paths asked for are kept, to show the browser really came."""
+
+    asked: list[str]
+
+    def do_GET(self) -> None:
+        body = grid_tile_png()
+        self.asked.append(f"{self.headers.get('Host')}{self.path}")
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def tile_server() -> Iterator[tuple[int, list[str]]]:
+    """A tile server of a city's own, on loopback: another origin than the app's."""
+    asked: list[str] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Tiles", (_TileHandler,), {"asked": asked}))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield int(server.server_address[1]), asked
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+# As OpenStreetMap's own URL is written; and with {s}, Leaflet's a/b/c subdomains (a.localhost is loopback).
+@pytest.mark.parametrize("host", ["127.0.0.1", "{s}.localhost"])
+def test_the_maps_tiles_come_from_the_configured_tile_server(tmp_path: Path, browser: Browser, host: str,
+                                                             tile_server: tuple[int, list[str]]) -> None:
+    port, asked = tile_server
+    with open_runtime(f"sqlite:///{tmp_path / 'live.sqlite3'}") as runtime:
+        seed(runtime)
+    app = start_app(tmp_path, IOC_DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}", IOC_DEMO="false",
+                    IOC_MAP_TILE_URL=f"http://{host}:{port}/{{z}}/{{x}}/{{y}}.png")
+    try:
+        context = _phone(browser)
+        page = context.new_page()
+        watched = watch(page)
+        page.add_init_script("window.cspViolations = [];"
+                             "document.addEventListener('securitypolicyviolation', function (e) {"
+                             "  window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI); });")
+        page.goto(f"{app.url}/phan-anh")
+        tiles = page.locator("#rf-map img.leaflet-tile")
+        expect(tiles.first).to_be_visible(timeout=30_000)
+        # Every tile Leaflet placed ends loaded (a refused one gets leaflet-tile-loaded too, but no pixels).
+        page.wait_for_function("() => { const t = document.querySelectorAll('#rf-map img.leaflet-tile');"
+                               " return t.length > 0 && [...t].every(i => i.complete); }", timeout=30_000)
+        sizes = page.eval_on_selector_all("#rf-map img.leaflet-tile", "t => t.map(i => i.naturalWidth)")
+        assert sizes and all(size == 256 for size in sizes), sizes
+        served = re.escape(host).replace(re.escape("{s}"), "[abc]")
+        assert asked and all(re.fullmatch(rf"{served}:{port}/\d+/\d+/\d+\.png", a) for a in asked), asked
+        assert page.evaluate("window.cspViolations") == []
+        assert watched.errors == []
+        context.close()
+    finally:
+        stop_app(app)

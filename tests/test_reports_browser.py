@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
@@ -24,10 +25,20 @@ AGENCY_USER = ("donvi-thu", "mat-khau-don-vi-01")
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     """The app as `python app.py` runs it (embedded, SQLite), with a few hundred demo reports."""
+    # Excel capped at 250 rows: "all" (300 and more) is over it, the default month far below.
     app = start_app(tmp_path_factory.mktemp("reports"), IOC_DEMO="true", IOC_DEMO_REPORTS="300",
-                    IOC_DEMO_CAMERAS="1")
+                    IOC_DEMO_CAMERAS="1", IOC_EXPORT_XLSX_MAX_ROWS="250")
     yield app
     stop_app(app)
+
+
+@pytest.fixture(autouse=True)
+def _patient_expectations() -> Iterator[None]:
+    """Playwright's 5 s is too short here: with seven test runs on two cores, a page's first callbacks have
+    taken over 6 s (load average 15). Restored after each test, for the other modules."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=None)
 
 
 def _count(live: LiveApp, *where: object) -> int:
@@ -180,4 +191,67 @@ def test_agency_staff_see_only_their_agency_and_no_reporter(live: LiveApp, brows
     assert {row[rows[0].index("Đơn vị xử lý")] for row in rows[1:]} == {agency}
     assert "0909000111" not in export.text()
     assert watched.errors == []
+    context.close()
+
+
+def _chart_points(page: Page, ident: str) -> int:
+    """How many values the Plotly chart draws (0 while it is the empty placeholder)."""
+    return int(page.evaluate(
+        """(id) => { const plot = document.querySelector('#' + id + ' .js-plotly-plot');
+                     if (!plot || !plot.data) { return 0; }
+                     return plot.data.reduce((n, trace) => n + (trace.values || trace.x || []).length, 0); }""",
+        ident))
+
+
+def test_the_charts_draw_on_first_load(live: LiveApp, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    watched = watch(context.new_page())
+    page = watched.page
+    login(page, live.url)
+    page.goto(f"{live.url}/reports?period=all")  # nothing touched after this: the charts draw by themselves
+    expect(page.locator("#reports-total")).to_have_text(re.compile(r"^\d+ phản ánh$"), timeout=30_000)
+    charts = ("reports-chart-category", "reports-chart-channel", "reports-chart-agency", "reports-chart-trend")
+    page.wait_for_function(
+        """(ids) => ids.every(id => { const plot = document.querySelector('#' + id + ' .js-plotly-plot');
+                                      return plot && plot.data && plot.data.length > 0; })""",
+        arg=list(charts), timeout=30_000)
+    assert all(_chart_points(page, ident) > 0 for ident in charts), {c: _chart_points(page, c) for c in charts}
+    assert page.url.endswith("/reports?period=all")  # no filter was changed to get them
+    assert watched.errors == []
+    context.close()
+
+
+def test_excel_over_the_cap_is_refused_in_the_page_with_the_csv_way(live: LiveApp, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    watched = watch(context.new_page())
+    page = watched.page
+    login(page, live.url)
+    page.goto(f"{live.url}/reports?period=all")
+    expect(page.locator("#reports-total")).to_have_text(re.compile(r"^\d+ phản ánh$"), timeout=30_000)
+    page.click("#reports-export-xlsx")
+    refused = page.locator("#reports-export-refused")
+    expect(refused).to_contain_text("vượt giới hạn 250 dòng của tệp Excel", timeout=60_000)
+    expect(refused.get_by_role("link", name="Xuất CSV")).to_have_attribute(
+        "href", "/api/reports/export.csv?period=all")
+    assert page.url == f"{live.url}/reports?period=all"  # still the page, not an error body
+    expect(page.locator("#reports-grid .ag-row").first).to_be_visible()
+
+    # In the reader's language.
+    context.add_cookies([{"name": "lang", "value": "en", "url": live.url}])
+    page.reload()
+    expect(page.locator("#reports-total")).to_have_text(re.compile(r"^\d+ reports$"), timeout=30_000)
+    page.click("#reports-export-xlsx")
+    expect(refused).to_contain_text("over the 250-row limit of an Excel file", timeout=60_000)
+    expect(refused.get_by_role("link", name="Export CSV")).to_be_visible()
+
+    # Within the cap, the same button downloads the workbook, and says nothing.
+    page.goto(f"{live.url}/reports")
+    expect(page.locator("#reports-total")).to_have_text(re.compile(r"^\d+ reports$"), timeout=30_000)
+    with page.expect_download(timeout=60_000) as download:
+        page.click("#reports-export-xlsx")
+    assert re.fullmatch(r"phan-anh-\d{8}-\d{4}\.xlsx", download.value.suggested_filename)
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True).active
+    assert sheet is not None and next(sheet.iter_rows(values_only=True))[0] == "Mã phản ánh"
+    expect(refused).to_have_count(0)
+    assert watched.errors == [] or all("400" in e for e in watched.errors), watched.errors
     context.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -22,6 +23,7 @@ from tests.dbfixtures import open_runtime
 from tests.http_pages import Pages
 
 FIXED = datetime(2026, 12, 7, 9, 0)
+HUE = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=1)  # intake refuses future readings
 
 
@@ -53,12 +55,13 @@ def test_a_batch_is_checked_reading_by_reading() -> None:
         {"sensor": "WL-KIMLONG", "at": "2026-12-07T08:00:00", "metric": "water_level_m", "value": 1.2, "x": 1},
         "rác",
     ]
-    kept, errors = sensors.parse_batch(raw, FIXED)
+    kept, errors = sensors.parse_batch(raw, FIXED, HUE)
     assert [(n, r.at) for n, r in kept] == [(1, datetime(2026, 12, 7, 8, 55))]  # +07:00 stored as UTC
     assert [e.split(":")[0] for e in errors] == ["#2", "#3", "#4", "#5", "#6", "#7"]
-    assert "ozone" in errors[0] and "ngoài khoảng hợp lý" in errors[2] and "tương lai" in errors[3]
-    assert sensors.parse_batch({"readings": raw[:1]}, FIXED)[0][0][1].value == 88
-    assert sensors.parse_batch({"sensor": "x"}, FIXED)[1] == [
+    assert "ozone" in errors[0] and "ngoài khoảng hợp lý" in errors[2]
+    assert errors[3] == "#5: thời điểm 2026-12-08 15:00 ở tương lai (đồng hồ cảm biến sai?)."  # 08:00 UTC, in Huế
+    assert sensors.parse_batch({"readings": raw[:1]}, FIXED, HUE)[0][0][1].value == 88
+    assert sensors.parse_batch({"sensor": "x"}, FIXED, HUE)[1] == [
         'Dữ liệu phải là một danh sách số đo (JSON array) hoặc {"readings": [...]}.']
 
 
@@ -120,6 +123,8 @@ def test_readings_are_kept_the_map_moves_and_alerts_follow_the_levels(rt: Runtim
         assert [(a.kind, a.severity, a.source_ref) for a in raised] == [
             ("flood", "warning", "WL-KIMLONG:alarm-2"), ("flood", "critical", "WL-KIMLONG:alarm-3")]
         assert raised[1].title == "Mực nước 3.6 m vượt báo động III: Trạm Kim Long"
+        local = NOW + timedelta(hours=7)  # Huế: UTC+7 all year
+        assert raised[1].message == f"Số đo lúc {local:%d/%m/%Y %H:%M}: water_level_m = 3.6."
         assert [e.action for e in alert_history(s, raised[1].id)] == ["raised"]
     assert [(m["severity"], m["action"]) for m in drain(feed, 1.0)] == [("warning", "raised"), ("critical", "raised")]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -36,6 +37,7 @@ from tests.dbfixtures import open_runtime, settings_for
 from tests.http_pages import Pages
 
 NOW = datetime(2026, 12, 7, 6, 0)
+HUE = ZoneInfo("Asia/Ho_Chi_Minh")
 # A plain rectangle of sea off Thuận An (GeoJSON order: lon, lat) and a second one further out.
 INSHORE = {"type": "Polygon", "coordinates": [[[107.6, 16.55], [107.9, 16.55], [107.9, 16.75], [107.6, 16.75],
                                                [107.6, 16.55]]]}
@@ -84,22 +86,23 @@ def test_bad_rows_are_reported_by_number_and_field_and_good_rows_kept() -> None:
         "not an object",
         _msg(vessel="tth-777-ts", at="2026-12-07T12:50:00+07:00"),  # local time with its zone: 05:50 UTC
     ]
-    batch = parse_batch(raw, NOW)
+    batch = parse_batch(raw, NOW, HUE)
     assert [(m.vessel, m.at) for m in batch.messages] == [("TTH-90123-TS", datetime(2026, 12, 7, 5, 50)),
                                                           ("TTH-777-TS", datetime(2026, 12, 7, 5, 50))]
     problems = [(p.row, p.field) for p in batch.problems]
     assert problems == [(2, "lat"), (3, "at"), (4, "colour"), (5, "vessel"), (6, "at"), (7, "at"), (8, "dòng")]
     text = {p.row: p.message for p in batch.problems}
-    assert "≤ 90" in text[2] and "tương lai" in text[3] and "vessel, at, lat, lon" in text[4]
+    assert "≤ 90" in text[2] and "vessel, at, lat, lon" in text[4]
+    assert text[3].startswith("thời điểm 2026-12-07 14:00 ở tương lai")  # 07:00 UTC, read in Huế
     assert "ISO 8601" in text[7] and "bắt buộc" in text[6]
 
 
 def test_a_batch_that_is_not_a_list_or_too_long_is_refused_whole() -> None:
     with pytest.raises(InvalidInput, match="danh sách"):
-        parse_batch({"vessel": "TTH-1-TS"}, NOW)
+        parse_batch({"vessel": "TTH-1-TS"}, NOW, HUE)
     with pytest.raises(InvalidInput, match="tối đa 5000"):
-        parse_batch([_msg()] * 5001, NOW)
-    assert len(parse_batch({"positions": [_msg()]}, NOW).messages) == 1
+        parse_batch([_msg()] * 5001, NOW, HUE)
+    assert len(parse_batch({"positions": [_msg()]}, NOW, HUE).messages) == 1
 
 
 def test_zone_check_uses_the_licensed_zone_else_any() -> None:
@@ -159,6 +162,7 @@ def test_leaving_the_zone_raises_one_alert_until_it_is_closed(runtime: Runtime) 
     with runtime.session() as s:
         alert = s.scalar(select(Alert).where(Alert.kind == "vessel"))
         assert alert is not None and "0905111222" not in f"{alert.title} {alert.message}"  # the owner stays sealed
+        assert alert.message == "Vị trí cuối 16.9000, 108.1000 lúc 07/12/2026 12:51, 6.5 hải lý/giờ."  # 05:51 UTC
         act(s, alert.id, "close", user_id=None, note="Đã liên lạc, tàu quay về vùng lộng")
     receive(runtime, [_msg(minutes_ago=6, lat=16.97, lon=108.14)], now=NOW)  # still out after the close
     assert len(_vessel_alerts(runtime)) == 2
@@ -241,4 +245,4 @@ def test_the_simulated_batch_backfills_new_boats_only() -> None:
     batch = simulated(FLEET[:2], {FLEET[0].code}, NOW)
     assert [m["vessel"] for m in batch].count(FLEET[0].code) == 1
     assert [m["vessel"] for m in batch].count(FLEET[1].code) == 25
-    assert parse_batch(batch, NOW).problems == []
+    assert parse_batch(batch, NOW, HUE).problems == []

@@ -132,4 +132,4 @@ def download_csv(clicks: int | None, code: str) -> dict[str, Any]:
         found = spec_and_series(session, code)
     if found is None:
         raise PreventUpdate
-    return dcc.send_string(series_csv(*found), f"{code}.csv")
+    return dcc.send_string(series_csv(*found, runtime_of().settings.tz), f"{code}.csv")

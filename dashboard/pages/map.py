@@ -114,7 +114,7 @@ def layout(**query: Any) -> Any:
     settings = runtime.settings
     choice = FilterChoice.from_params(query)
     state = MapState.from_params(query, [layer.key for layer in LAYERS])
-    view = MapView(zoom=state.zoom or settings.map_zoom, lang=lang(), shade=state.shade)
+    view = MapView(zoom=state.zoom or settings.map_zoom, lang=lang(), shade=state.shade, tz=settings.timezone)
     search = choice.search()
     windows = _windows(search, "day")
     drawn, data, failed = draw_layers(runtime, LAYERS, _shown_filter(windows, None), view)
@@ -269,7 +269,9 @@ clientside_callback(
     prevent_initial_call=True,
 )
 def live_redraw(_: int | None, search: str | None, zoom: float | None, shade: str | None) -> Any:
-    view = MapView(zoom=int(zoom or runtime_of().settings.map_zoom), lang=lang(), shade=shade or DEFAULT_MEASURE)
+    settings = runtime_of().settings
+    view = MapView(zoom=int(zoom or settings.map_zoom), lang=lang(), shade=shade or DEFAULT_MEASURE,
+                   tz=settings.timezone)
     drawn, _data, failed = draw_layers(runtime_of(), LIVE_LAYERS, viewer_filter(search), view)
     return (*[drawn.get(layer.key) for layer in LIVE_LAYERS], failure_badges(failed, view.lang))
 
@@ -294,7 +296,7 @@ def redraw(windows: dict[str, Any], step: int | None, shade: str | None, zoom: f
            "zoom": int(zoom or runtime_of().settings.map_zoom), "live": live}
     if key == rendered:  # the map reports its own zoom once drawn: nothing to redo
         raise PreventUpdate
-    view = MapView(zoom=key["zoom"], lang=lang(), shade=key["shade"])
+    view = MapView(zoom=key["zoom"], lang=lang(), shade=key["shade"], tz=runtime_of().settings.timezone)
     drawn, data, failed = draw_layers(runtime_of(), REPORT_LAYERS, _shown_filter(windows, step), view)
     return (*[drawn.get(layer.key) for layer in REPORT_LAYERS], failure_badges(failed, view.lang),
             legend(data.get("boundaries"), key["shade"]), _step_label(windows, step), key)

@@ -25,8 +25,7 @@ from dashboard.auth import audit_action, runtime_of
 from dashboard.components import fmt_number, fmt_time, page_guard
 from dashboard.filter_bar import filter_bar, filter_inputs, filter_menus, viewer_filter
 from dashboard.i18n import lang, t, t_enum
-from dashboard.report_export import XLSX_MAX_ROWS
-from data.errors import IocError
+from data.errors import InvalidInput, IocError
 from data.filter_url import FilterChoice
 from data.queries import (
     DEFAULT_PERIOD,
@@ -58,6 +57,9 @@ def _actor() -> Actor:
     return Actor(current_user.id, str(current_user.role), current_user.agency_id, current_user.full_name)
 
 
+GRID_BLOCK_ROWS = 100  # rows the grid asks for at a time; a request for more is answered this many
+
+
 def _grid() -> Any:
     columns = [
         {"field": "tracking_code", "headerName": t("col.code"), "width": 150},
@@ -72,7 +74,7 @@ def _grid() -> Any:
     return dag.AgGrid(
         id="reports-grid", columnDefs=columns, rowModelType="infinite", getRowId="params.data.id",
         defaultColDef={"sortable": True, "resizable": True},
-        dashGridOptions={"cacheBlockSize": 100, "maxBlocksInCache": 20,
+        dashGridOptions={"cacheBlockSize": GRID_BLOCK_ROWS, "maxBlocksInCache": 20,
                          "rowSelection": {"mode": "singleRow", "checkboxes": False,
                                           "enableClickSelection": True}},
         style={"height": "62vh"})
@@ -114,8 +116,7 @@ def layout(**query: Any) -> Any:
     export = html.Span([
         html.A(t("rep.export.csv"), id="reports-export-csv", href=f"/api/reports/export.csv{search}",
                className="btn btn-outline-secondary btn-sm me-2", **{"data-dash-is-loading": None}),
-        html.A(t("rep.export.xlsx"), id="reports-export-xlsx", href=f"/api/reports/export.xlsx{search}",
-               className="btn btn-outline-secondary btn-sm"),
+        html.Button(t("rep.export.xlsx"), id="reports-export-xlsx", className="btn btn-outline-secondary btn-sm"),
         html.Span(id="reports-export-note", className="small text-secondary ms-2"),
         html.A(t("rep.on_map"), id="reports-map-link", href=f"/map{search}",
                className="btn btn-outline-primary btn-sm ms-2"),
@@ -130,6 +131,7 @@ def layout(**query: Any) -> Any:
         filter_bar("reports", choice, menus),
         html.Div([html.Span(id="reports-total", className="text-secondary small me-3"), export],
                  className="d-flex align-items-center mb-2"),
+        html.Div(id="reports-export-message", role="status"),
         dbc.Row([dbc.Col(_grid(), lg=7), dbc.Col(panel, lg=5)], className="g-3"),
         dbc.Row([
             dbc.Col(_graph("reports-chart-category"), lg=6), dbc.Col(_graph("reports-chart-channel"), lg=6),
@@ -141,6 +143,8 @@ def layout(**query: Any) -> Any:
         dcc.Store(id="reports-pending"),
         dcc.Store(id="reports-updated-row"),
         dcc.Store(id="reports-grid-sync"),
+        dcc.Store(id="reports-export-texts", data={"working": t("rep.export.working"), "failed": t("rep.export.failed"),
+                                                   "csv": t("rep.export.csv")}),
     ])
 
 
@@ -172,16 +176,63 @@ clientside_callback(
             window.history.replaceState(window.history.state, "", "/reports" + search + window.location.hash);
         }
         var same = search === current;
-        return [same ? window.dash_clientside.no_update : search,
-                "/api/reports/export.csv" + search, "/api/reports/export.xlsx" + search, "/map" + search];
+        return [same ? window.dash_clientside.no_update : search, "/api/reports/export.csv" + search, "/map" + search];
     }
     """.replace("__DEFAULT__", DEFAULT_PERIOD),
     Output("reports-query", "data"),
     Output("reports-export-csv", "href"),
-    Output("reports-export-xlsx", "href"),
     Output("reports-map-link", "href"),
     *filter_inputs("reports"),
     State("reports-query", "data"),
+    # The layout already holds the URL's query and links. Called on load too, it would answer the same
+    # query as no_update, and Dash would then never make the charts' first call (which waits on it).
+    prevent_initial_call=True,
+)
+
+# Excel is fetched, not linked: over the cap (or on any failure) the server's message, in the reader's
+# language, shows in the page with the CSV link, instead of a JSON body replacing the page.
+clientside_callback(
+    """
+    async function (clicks, search, texts) {
+        var dc = window.dash_clientside;
+        if (!clicks) { return dc.no_update; }
+        search = search || "";
+        var refusal = function (message) {
+            var csv = {namespace: "dash_html_components", type: "A",
+                       props: {href: "/api/reports/export.csv" + search, children: texts.csv}};
+            return {namespace: "dash_bootstrap_components", type: "Alert",
+                    props: {id: "reports-export-refused", color: "warning", className: "small py-2 mb-2",
+                            children: [message, " ", csv]}};
+        };
+        dc.set_props("reports-export-xlsx", {disabled: true});
+        dc.set_props("reports-export-message", {children: texts.working});
+        try {
+            var response = await fetch("/api/reports/export.xlsx" + search, {credentials: "same-origin"});
+            if (!response.ok) {
+                var body = await response.json().catch(function () { return {}; });
+                return refusal(body.error || texts.failed);
+            }
+            var named = /filename="?([^";]+)"?/.exec(response.headers.get("Content-Disposition") || "");
+            var link = document.createElement("a");
+            link.href = URL.createObjectURL(await response.blob());
+            link.download = named ? named[1] : "phan-anh.xlsx";
+            document.body.appendChild(link);
+            link.click();
+            link.remove();
+            setTimeout(function () { URL.revokeObjectURL(link.href); }, 60000);  // after the download took it
+            return null;
+        } catch (e) {
+            return refusal(texts.failed);
+        } finally {
+            dc.set_props("reports-export-xlsx", {disabled: false});
+        }
+    }
+    """,
+    Output("reports-export-message", "children"),
+    Input("reports-export-xlsx", "n_clicks"),
+    State("reports-query", "data"),
+    State("reports-export-texts", "data"),
+    prevent_initial_call=True,
 )
 
 # A new filter: the grid drops its cached blocks and asks again (getRowsRequest) from row 0.
@@ -208,14 +259,28 @@ clientside_callback(
     State("reports-query", "data"),
 )
 def rows(request: dict[str, Any] | None, search: str | None) -> Any:
-    request = request or {"startRow": 0, "endRow": 100, "sortModel": []}
+    request = request or {"startRow": 0, "endRow": GRID_BLOCK_ROWS, "sortModel": []}
+    start, end = grid_window(request)
     sort = (request.get("sortModel") or [{"colId": "created_at", "sort": "desc"}])[0]
     with runtime_of().session() as session:
-        found, total = report_page(session, viewer_filter(search), int(request["startRow"]),
-                                   int(request["endRow"]), sort=sort["colId"], descending=sort["sort"] == "desc")
+        found, total = report_page(session, viewer_filter(search), start, end,
+                                   sort=sort.get("colId", "created_at"), descending=sort.get("sort") == "desc")
     label = fmt_number(total) + (" reports" if lang() == "en" else " phản ánh")
-    note = t("rep.export.too_many").format(n=fmt_number(XLSX_MAX_ROWS)) if total > XLSX_MAX_ROWS else ""
+    cap = runtime_of().settings.export_xlsx_max_rows
+    note = t("rep.export.too_many").format(n=fmt_number(cap)) if total > cap else ""
     return {"rowData": [_grid_row(r) for r in found], "rowCount": total}, label, note
+
+
+def grid_window(request: dict[str, Any]) -> tuple[int, int]:
+    """The rows ``start``..``end`` a grid request asks for, cut to ``GRID_BLOCK_ROWS``: any ``endRow``
+    would otherwise have the server read (and send) that many rows."""
+    try:
+        start, end = int(request.get("startRow", 0)), int(request.get("endRow", GRID_BLOCK_ROWS))
+    except (TypeError, ValueError):
+        raise InvalidInput(t("rep.grid.bad_rows")) from None
+    if start < 0 or end < start:
+        raise InvalidInput(t("rep.grid.bad_rows"))
+    return start, min(end, start + GRID_BLOCK_ROWS)
 
 
 def _grid_row(r: dict[str, Any]) -> dict[str, Any]:

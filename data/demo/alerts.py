@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from data.db import bulk_insert
 from data.kpi import kpi_status
 from data.kpi_alerts import alert_ref
 from data.models import OPEN_STATUSES, Alert, AlertEvent, Camera, Indicator, IndicatorValue, Report
+from data.sla import deadline_text
 
 ALERT_DEFAULTS = {"lat": None, "lon": None, "status": "new", "acknowledged_at": None, "source_ref": None}
 
@@ -23,7 +24,7 @@ def weather_alert(month: int, warnings: dict[str, dict[str, str]]) -> dict[str, 
     return warnings["heat"] if 4 <= month <= 8 else warnings["cold"]
 
 
-def _overdue_alerts(session: Session, now: datetime) -> list[dict[str, Any]]:
+def _overdue_alerts(session: Session, now: datetime, tz: tzinfo) -> list[dict[str, Any]]:
     # Same wording and source_ref as the reports.flag_overdue job, so it never raises them twice.
     rows = session.execute(
         select(Report.tracking_code, Report.lat, Report.lon, Report.expected_at)
@@ -36,7 +37,7 @@ def _overdue_alerts(session: Session, now: datetime) -> list[dict[str, Any]]:
             "kind": "overdue_report",
             "severity": "warning",
             "title": f"Phản ánh {r.tracking_code} quá hạn xử lý",
-            "message": f"Hạn xử lý: {r.expected_at:%d/%m/%Y %H:%M}",
+            "message": deadline_text(r.expected_at, tz),
             "source": "reports",
             "source_ref": r.tracking_code,
             "lat": r.lat,
@@ -128,9 +129,9 @@ def _weather_alert_row(catalogue: dict[str, Any], now: datetime) -> dict[str, An
     }
 
 
-def seed_alerts(session: Session, catalogue: dict[str, Any], now: datetime) -> int:
+def seed_alerts(session: Session, catalogue: dict[str, Any], now: datetime, tz: tzinfo) -> int:
     """A few alerts of the last days: overdue reports, a camera that dropped, KPIs, the weather."""
-    rows = _overdue_alerts(session, now) + _kpi_alerts(session, now) + _camera_alerts(session, now)
+    rows = _overdue_alerts(session, now, tz) + _kpi_alerts(session, now) + _camera_alerts(session, now)
     rows.append(_weather_alert_row(catalogue, now))
     bulk_insert(session, Alert, [ALERT_DEFAULTS | row | {"is_demo": True} for row in rows])
     _seed_histories(session)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import numpy as np
@@ -123,7 +123,7 @@ def sensor_history(current: float, hours: int, rng: np.random.Generator, step: f
     return [round(float(v), 2) for v in values]
 
 
-def seed_sensor_history(session: Session, now: datetime, rng: np.random.Generator, days: int = 7) -> int:
+def seed_sensor_history(session: Session, now: datetime, rng: np.random.Generator, tz: tzinfo, days: int = 7) -> int:
     """A week of hourly readings per demo sensor, ending at its current value, through the real intake."""
     from data import sensors
 
@@ -139,7 +139,7 @@ def seed_sensor_history(session: Session, now: datetime, rng: np.random.Generato
             at = end - timedelta(hours=days * 24 - 1 - i)
             batch.append({"sensor": feature.code, "at": at.isoformat(), "metric": metric,
                           "value": round(value) if metric == "aqi" else value})
-    return sensors.ingest(session, batch, source="demo", now=now).stored
+    return sensors.ingest(session, batch, source="demo", tz=tz, now=now).stored
 
 
 def seed_map_features(

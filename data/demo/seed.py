@@ -72,9 +72,9 @@ def _seed(session: Session, settings: Settings, now: datetime, seed: int) -> dic
     summary["map_features"] = seed_map_features(session, catalogue, shapes, now, rng)
     summary["cameras"] = seed_cameras(session, catalogue, settings.demo_cameras, shapes, ctx.places)
     summary |= seed_indicators(session, catalogue, now, rng)
-    summary["alerts"] = seed_alerts(session, catalogue, now)
+    summary["alerts"] = seed_alerts(session, catalogue, now, settings.tz)
     summary["vessels"] = seed_vessels(session)
-    summary["sensor_readings"] = seed_sensor_history(session, now, np.random.default_rng([seed, 7]))
+    summary["sensor_readings"] = seed_sensor_history(session, now, np.random.default_rng([seed, 7]), settings.tz)
     session.flush()
     summary["seconds"] = round(time.perf_counter() - started, 2)
     return summary
