@@ -174,10 +174,19 @@ def settle() -> None:
     gc.freeze()
 
 
+def web_only(settings: Settings) -> Settings:
+    """Settings for a gunicorn web process: it serves pages and never runs jobs. Each of its worker
+    processes builds the app, so jobs here would run once per process (and a worker child each)."""
+    if settings.run_workers:
+        log.warning("gunicorn serves the web only: run the jobs with `python -m data.worker` "
+                    "(IOC_RUN_WORKERS applies to `python app.py`)")
+    return settings.model_copy(update={"run_workers": False})
+
+
 def __getattr__(name: str) -> Any:
     """``gunicorn 'app:server'`` builds the app on first access, not at import time."""
     if name == "server":
-        server = create_app(load_settings()).server
+        server = create_app(web_only(load_settings())).server
         settle()
         return server
     raise AttributeError(name)

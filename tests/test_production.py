@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 from rq import Queue
@@ -50,23 +51,44 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def test_gunicorn_workers_share_sessions_through_the_database(pg_redis_env: dict[str, str],
-                                                              tmp_path: Path) -> None:
+def _gunicorn(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``gunicorn -w 2 app:server`` on a free port, once it answers /healthz; its process and base URL."""
     port = free_port()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    web = _spawn([gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "app:server"], pg_redis_env,
-                 tmp_path / "gunicorn.log")
+    web = _spawn([gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "app:server"], env, log)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).ok:
+                return web, base
+        except requests.RequestException:
+            time.sleep(0.5)
+    _stop(web)
+    pytest.fail(log.read_text())
+
+
+def test_gunicorn_web_processes_run_no_jobs(pg_redis_env: dict[str, str], tmp_path: Path) -> None:
+    """IOC_RUN_WORKERS (default true) is for ``python app.py``: under gunicorn every web process would
+    otherwise start its own ``python -m data.worker``, each running the whole schedule."""
+    env = {k: v for k, v in pg_redis_env.items() if k != "IOC_RUN_WORKERS"}
+    log = tmp_path / "gunicorn.log"
+    web, _ = _gunicorn(env, log)
     try:
-        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        else:
-            pytest.fail((tmp_path / "gunicorn.log").read_text())
+        while log.read_text().count("gunicorn serves the web only") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert log.read_text().count("gunicorn serves the web only") == 2, log.read_text()
+        commands = [" ".join(p.cmdline()) for p in psutil.Process(web.pid).children(recursive=True)]
+        assert len(commands) == 2 and not any("data.worker" in c for c in commands), commands
+    finally:
+        _stop(web)
+
+
+def test_gunicorn_workers_share_sessions_through_the_database(pg_redis_env: dict[str, str],
+                                                              tmp_path: Path) -> None:
+    web, base = _gunicorn(pg_redis_env, tmp_path / "gunicorn.log")
+    try:
         session = requests.Session()
         anonymous = session.get(f"{base}/kpis", allow_redirects=False)
         assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login?")
