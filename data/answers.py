@@ -15,7 +15,9 @@ import hashlib
 import json
 import logging
 import re
+import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
@@ -40,6 +42,7 @@ WRITTEN = "ioc_reports_written"  # Connection.info flag: this transaction change
 BUMP_DUE = "ioc_reports_bump_due"  # ... and has committed: bump when the connection is returned
 ANSWER_TTL_S = 600  # a backstop: answers nobody asks for again leave Redis
 LOCAL_ANSWERS = 256  # embedded: answers kept in memory (least recently used dropped)
+QUIET_S = 30.0  # while Redis is down, one line per this many seconds instead of a traceback per write
 
 
 class Answers:
@@ -51,6 +54,19 @@ class Answers:
         self._generation = 0  # embedded only; with Redis the generation lives there
         self._local: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._quiet_until = 0.0
+
+    def _failed(self, what: str) -> None:
+        """Log a failed cache call: an outage of Redis is one line every QUIET_S (each report written
+        would otherwise print a traceback), anything else is a bug and keeps its traceback."""
+        import redis
+
+        if not isinstance(sys.exc_info()[1], redis.RedisError):
+            log.exception("answer cache: %s", what)
+        elif time.monotonic() >= self._quiet_until:
+            self._quiet_until = time.monotonic() + QUIET_S
+            log.warning("answer cache: %s (%s); Redis unreachable, answers are computed until it returns",
+                        what, sys.exc_info()[1])
 
     @property
     def _generation_key(self) -> str:
@@ -70,8 +86,8 @@ class Answers:
             return
         try:
             self._redis.incr(self._generation_key)
-        except Exception:  # the write is committed; a cache must not fail it
-            log.exception("could not retire cached answers; they expire within %s s", ANSWER_TTL_S)
+        except Exception:  # noqa: BLE001 - logged by _failed; the write is committed, a cache must not fail it
+            self._failed(f"could not retire cached answers; they expire within {ANSWER_TTL_S} s")
 
     def get(self, namespace: str, key: Any, compute: Callable[[], T]) -> T:
         """The answer for ``key`` (anything JSON can encode), computed at most once per generation."""
@@ -87,8 +103,8 @@ class Answers:
                 raw = self._redis.get(name)
                 if raw is not None:
                     return json.loads(raw)
-        except Exception:  # no cache is slower, not wrong
-            log.exception("answer cache unreachable; computing %s", namespace)
+        except Exception:  # noqa: BLE001 - logged by _failed; no cache is slower, not wrong
+            self._failed(f"unreachable; computing {namespace}")
             return compute()
         value = compute()
         if self._redis is None:
@@ -99,8 +115,8 @@ class Answers:
         else:
             try:
                 self._redis.set(name, json.dumps(value), ex=ANSWER_TTL_S)
-            except Exception:
-                log.exception("could not cache %s", namespace)
+            except Exception:  # noqa: BLE001 - logged by _failed
+                self._failed(f"could not cache {namespace}")
         return value
 
 

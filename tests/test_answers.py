@@ -133,3 +133,24 @@ def test_filters_are_keyed_to_the_minute() -> None:
     b = filter_key(ReportFilter(since=at + timedelta(seconds=10), category_ids=(3,)))
     c = filter_key(ReportFilter(since=at + timedelta(minutes=1), category_ids=(3,)))
     assert a == b and a != c and a["since"] == "2026-12-02T08:15:00"
+
+
+def test_a_redis_outage_is_one_log_line_not_a_traceback_per_write(caplog: pytest.LogCaptureFixture) -> None:
+    """While Redis is down every committed report retires the answers, and each used to log a traceback."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    from data.answers import Answers
+    from tests.browser import free_port
+
+    # Nothing listens there; no retries, so the 40 calls are refused at once (redis-py would back off).
+    down = redis.Redis(port=free_port(), socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+    answers = Answers(down, "ioc-test-down")
+    with caplog.at_level("WARNING", logger="data.answers"):
+        for n in range(20):
+            answers.reports_changed()
+            assert answers.get("density", {"n": n}, lambda n=n: n * 2) == n * 2  # computed, not failed
+    lines = [r for r in caplog.records if r.name == "data.answers"]
+    assert len(lines) == 1 and lines[0].exc_info is None, [r.getMessage() for r in lines]
+    assert "Redis unreachable" in lines[0].getMessage()
