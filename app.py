@@ -21,6 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from dashboard import shell
 from dashboard.auth import init_auth
 from dashboard.i18n import lang
+from dashboard.security_headers import IocSessionInterface, init_security_headers
 from dashboard.tiles import init_tiles
 from data.db import startup_lock
 from data.errors import ConfigError, IocError
@@ -84,6 +85,7 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> Flask:
                          SESSION_COOKIE_HTTPONLY=True,
                          MAX_CONTENT_LENGTH=int(settings.intake_max_request_mb * 1024 * 1024))
     server.extensions["ioc"] = runtime
+    server.session_interface = IocSessionInterface()  # Secure cookies over HTTPS (IOC_SESSION_COOKIE_SECURE)
     if settings.trusted_proxies:
         # Behind nginx & co. the socket's address is the proxy's: take the client's from the headers
         # the trusted hops set (rate limits and the audit log need the real one), never from more.
@@ -156,6 +158,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> dash.Dash:
         update_title=None,
     )
     app.layout = shell.layout
+    init_security_headers(server, app.csp_hashes)
     server.extensions["ioc"].jobs.start()
     return app
 

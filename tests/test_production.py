@@ -19,6 +19,7 @@ from data.runtime import build_runtime
 from tests.browser import ADMIN, free_port
 from tests.conftest import ROOT
 from tests.dbfixtures import fresh_pg_database, settings_for
+from tests.logins import session_login
 
 
 @pytest.fixture
@@ -62,8 +63,7 @@ def test_gunicorn_workers_share_sessions_through_the_database(pg_redis_env: dict
             pytest.fail((tmp_path / "gunicorn.log").read_text())
         session = requests.Session()
         assert session.get(f"{base}/", allow_redirects=False).status_code == 302
-        login = session.post(f"{base}/login", data={"username": ADMIN[0], "password": ADMIN[1]},
-                             allow_redirects=False)
+        login = session_login(session, base, *ADMIN)
         assert login.status_code == 302
         # Several requests land on both workers; each must accept the session cookie.
         assert all(session.get(f"{base}/kpis").status_code == 200 for _ in range(6))
