@@ -280,7 +280,7 @@ def guard() -> Any:
         return _guard_callback()
     if _is_open(path):
         return None
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/live/")):  # machines (and the live feed) get a 401, not the login page
         return jsonify(ok=False, error=t("login.required")), 401
     return redirect(f"/login?required=1&next={path}")
 

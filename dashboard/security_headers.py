@@ -2,7 +2,8 @@
 
 The policy allows scripts from this site only, plus Dash's own inline scripts by their SHA-256 (Dash
 renders its start-up script and the inline clientside callbacks into the page; ``Dash.csp_hashes``
-lists them), so an injected ``<script>`` or an ``onclick=`` attribute does not run. Styles may be
+lists them), so an injected ``<script>`` or an ``onclick=`` attribute does not run. The map's
+measuring tool needs ``eval`` (see ``content_policy``). Styles may be
 inline (Plotly, Leaflet and React set them), images may come from the configured tile servers.
 """
 
@@ -47,7 +48,9 @@ def content_policy(settings: Settings, script_hashes: Sequence[str]) -> str:
     tiles = sorted({o for o in map(_origin, (settings.map_tile_url, settings.map_dark_tile_url)) if o})
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", *script_hashes],
+        # 'unsafe-eval': dash-leaflet's MeasureControl (leaflet-measure) compiles lodash templates with
+        # Function(); inline scripts stay refused, so injected markup still cannot run anything.
+        "script-src": ["'self'", "'unsafe-eval'", *script_hashes],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:", *tiles],
         "media-src": ["'self'", "blob:"],

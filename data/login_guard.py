@@ -35,7 +35,7 @@ class Attempt:
     username: str
     source_ip: str | None
     places: tuple[int, ...]
-    window_ends: datetime  # when the latest-ending of its windows closes
+    window_starts: tuple[datetime, ...]
 
     @property
     def blocked(self) -> bool:
@@ -43,7 +43,10 @@ class Attempt:
 
     @property
     def minutes_left(self) -> int:
-        return max(1, math.ceil((self.window_ends - utcnow()).total_seconds() / 60))
+        """Until the last of the windows that lock this attempt has passed (at least 1)."""
+        locking = [s for p, s in zip(self.places, self.window_starts, strict=True) if p > FAILURES_MAX]
+        ends = max(locking or self.window_starts) + WINDOW
+        return max(1, math.ceil((ends - utcnow()).total_seconds() / 60))
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -79,7 +82,7 @@ def reserve(session: Session, username: str, source_ip: str | None, now: datetim
     """
     now = now or utcnow()
     bumped = [_bump(session, key, 1, now) for key in _keys(username, source_ip)]
-    attempt = Attempt(username, source_ip, tuple(h for h, _ in bumped), max(s for _, s in bumped) + WINDOW)
+    attempt = Attempt(username, source_ip, tuple(h for h, _ in bumped), tuple(s for _, s in bumped))
     if attempt.blocked:
         for key in attempt.keys:
             _bump(session, key, -1, now)

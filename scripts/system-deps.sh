@@ -10,6 +10,7 @@ PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x gstreamer1.0-libav
   fonts-dejavu-core
   dovecot-imapd
+  nginx  # the reverse proxy of tests/test_live_restart.py (run by the test on its own port, not as a service)
 )
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -88,6 +88,12 @@ def test_the_lock_lifts_after_the_window(rt: Runtime) -> None:
         assert login_guard.reserve(s, "vanhanh", "10.0.0.9", now=long_ago).blocked
         assert not login_guard.reserve(s, "vanhanh", "10.0.0.9").blocked  # 16 minutes later
         assert not login_guard.reserve(s, "quantri", "10.0.0.10", now=long_ago).blocked  # someone else, elsewhere
+    nearly = utcnow() - login_guard.WINDOW + timedelta(seconds=50)
+    with rt.session() as s:  # the lock lasts as long as the window that locks it, whatever else is fresh
+        for _ in range(login_guard.FAILURES_MAX):
+            login_guard.failed(s, login_guard.reserve(s, "phantich", "10.0.0.11", now=nearly), now=nearly)
+        from_elsewhere = login_guard.reserve(s, "phantich", "10.0.0.12")
+        assert from_elsewhere.blocked and from_elsewhere.minutes_left == 1
 
 
 def test_concurrent_guesses_get_five_password_checks_not_more(rt: Runtime) -> None:

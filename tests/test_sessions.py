@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from app import create_app
+from dashboard.security_headers import content_policy
 from data import login_sessions
 from data.models import LoginSession, Role, User, utcnow
 from data.runtime import Runtime, build_runtime
@@ -189,6 +190,18 @@ def test_the_session_cookie_is_secure_over_https(sqlite_url: str, setting: str, 
         assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
     finally:
         runtime.close()
+
+
+def test_the_policy_names_the_tile_servers_and_forbids_framing() -> None:
+    settings = settings_for("sqlite://")  # the default OpenStreetMap and CARTO tiles
+    policy = dict(d.split(" ", 1) for d in content_policy(settings, ["'sha256-abc='"]).split("; "))
+    assert policy["img-src"].split() == ["'self'", "data:", "blob:", "https://*.basemaps.cartocdn.com",
+                                         "https://tile.openstreetmap.org"]
+    assert policy["script-src"].split()[-1] == "'sha256-abc='" and "'unsafe-inline'" not in policy["script-src"]
+    assert policy["frame-ancestors"] == "'none'"
+    own = settings_for("sqlite://", map_tile_url="/tiles/{z}/{x}/{y}.png",
+                       map_dark_tile_url="/tiles/dark/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: blob:;" in content_policy(own, [])
 
 
 def _inline_script_hashes(html: str) -> set[str]:
