@@ -19,8 +19,9 @@ from sqlalchemy import select, update
 
 from app import create_app
 from dashboard.security_headers import content_policy
-from data import login_sessions
-from data.models import LoginSession, Role, User, utcnow
+from data import login_guard, login_sessions
+from data.login_sessions import prune_job
+from data.models import LoginCounter, LoginSession, Role, User, utcnow
 from data.runtime import Runtime, build_runtime
 from data.users import change_password, create_user, set_active
 from tests.dbfixtures import settings_for
@@ -125,6 +126,22 @@ def test_lifetimes_are_pure_arithmetic() -> None:
     assert login_sessions.alive(start, start + timedelta(minutes=29), start + timedelta(minutes=58), limits)
     assert not login_sessions.alive(start, start, start + timedelta(minutes=31), limits)
     assert not login_sessions.alive(start, start + timedelta(hours=8), start + timedelta(hours=8, seconds=1), limits)
+
+
+def test_old_sessions_and_passed_windows_are_forgotten(rt: Runtime) -> None:
+    limits, now = rt.settings.session_lifetimes, utcnow()
+    long_ago = now - login_sessions.KEEP_ENDED - limits.absolute - timedelta(days=1)
+    with rt.session() as s:
+        user_id = s.query(User.id).filter_by(username="truongca").scalar()
+        old = login_sessions.open_session(s, user_id, now=long_ago)
+        login_sessions.end(s, old, now=long_ago)
+        current = login_sessions.open_session(s, user_id)
+        login_guard.failed(s, login_guard.reserve(s, "ai-do", "10.0.0.1", now=long_ago), now=long_ago)
+        login_guard.reserve(s, "vanhanh", "10.0.0.2")
+    assert prune_job(rt) == 1 + 2  # one session; the old window's user and address
+    with rt.session() as s:
+        assert [row.token_hash for row in s.query(LoginSession)] == [hashlib.sha256(current.encode()).hexdigest()]
+        assert sorted(c.key for c in s.query(LoginCounter)) == ["addr:10.0.0.2", "user:vanhanh"]
 
 
 def test_the_login_form_needs_its_token(app_client: FlaskClient) -> None:
