@@ -23,6 +23,7 @@ from dashboard.auth import init_auth
 from dashboard.callback_guard import init_callback_guard
 from dashboard.health import IocFlask, init_health, unavailable_page, wants_page
 from dashboard.i18n import lang
+from dashboard.security_headers import IocSessionInterface, init_security_headers
 from dashboard.tiles import init_tiles
 from data.db import startup_lock
 from data.errors import ConfigError, IocError, ServiceUnavailable
@@ -86,6 +87,7 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> Flask:
                          SESSION_COOKIE_HTTPONLY=True,
                          MAX_CONTENT_LENGTH=int(settings.intake_max_request_mb * 1024 * 1024))
     server.extensions["ioc"] = runtime
+    server.session_interface = IocSessionInterface()  # Secure cookies over HTTPS (IOC_SESSION_COOKIE_SECURE)
     if settings.trusted_proxies:
         # Behind nginx & co. the socket's address is the proxy's: take the client's from the headers
         # the trusted hops set (rate limits and the audit log need the real one), never from more.
@@ -161,6 +163,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> dash.Dash:
     )
     app.layout = shell.layout
     init_callback_guard(app)  # after Dash's own set-up hooks, so every callback is registered when it runs
+    init_security_headers(server, app.csp_hashes)
     server.extensions["ioc"].jobs.start()
     server.extensions["ioc"].watch_sweeps()  # an alert when new reports stop being processed
     return app

@@ -3,12 +3,19 @@
  * It draws the "live" badge (with the age of the last data while it reconnects), the alert ticker
  * and the pop-up for severe alerts without any server round trip, and hands every message to Dash
  * through the `live-event` store, so a page refreshes only what a message concerns.
- * The browser's EventSource reconnects by itself and resumes with Last-Event-ID.
+ * The browser's EventSource reconnects by itself (resuming with Last-Event-ID) after a dropped
+ * connection, but gives up for good (readyState 2, CLOSED) on an answer that is not a stream: the 502 of a
+ * reverse proxy while the web restarts, a 401 once the session has ended. Then this script asks
+ * /live/session: a 401 sends the screen to the login page; anything else, it reconnects with a backoff
+ * (1 s, 2 s, 4 s … 30 s, jittered, so a restarted server is not met by every screen at once).
  */
 (function () {
   "use strict";
   var STALE_MS = 25000;  // no message (the server pings every 10 s) for this long: treat as cut
+  var DEAD_MS = 45000;  // ... and for this long on an "open" stream: a half-dead connection, open a new one
+  var BACKOFF_MAX_MS = 30000;
   var source = null, lastMessage = 0, connected = false, labels = {}, openAlerts = [];
+  var retries = 0, closedCount = 0, waiting = false, openedAt = 0;
   var popupShown = {};
 
   function $(id) { return document.getElementById(id); }
@@ -131,6 +138,7 @@
     lastMessage = Date.now();
     connected = true;
     drawBadge();
+    if (event.type === "hello") { retries = 0; }
     if (event.type === "ping" || event.type === "hello") { return; }
     var message = JSON.parse(event.data);
     if (event.type === "snapshot") {
@@ -147,16 +155,45 @@
   var screenId = Math.random().toString(36).slice(2, 12);
 
   function connect() {
-    if (source || !$("live-indicator")) { return; }
+    if (source || waiting || !$("live-indicator")) { return; }
     if (window.dash_clientside && window.dash_clientside.set_props) {
       window.dash_clientside.set_props("live-screen", {data: screenId});
     }
     labels = JSON.parse($("live-indicator").dataset.labels || "{}");
     source = new EventSource("/live/events");
+    openedAt = Date.now();
     ["snapshot", "hello", "ping", "reports", "alerts", "cameras", "warnings", "vessels"].forEach(function (type) {
       source.addEventListener(type, received);
     });
-    source.onerror = function () { connected = false; drawBadge(); };
+    source.onerror = function () {
+      connected = false;
+      drawBadge();
+      if (source && source.readyState === EventSource.CLOSED) { reconnectLater(); }
+    };
+  }
+
+  function backoff() {
+    var ceiling = Math.min(BACKOFF_MAX_MS, 1000 * Math.pow(2, retries));
+    return ceiling / 2 + Math.random() * ceiling / 2;
+  }
+
+  // The browser gave up on this source (or it went silent): drop it, ask whether the session still
+  // counts, and open a new one after the backoff.
+  function reconnectLater() {
+    if (source) { source.close(); source = null; }
+    closedCount += 1;
+    waiting = true;
+    var retry = function () {
+      setTimeout(function () { waiting = false; retries += 1; connect(); }, backoff());
+    };
+    fetch("/live/session", {credentials: "same-origin", cache: "no-store"}).then(function (response) {
+      if (response.status === 401) {
+        window.location.assign("/login?required=1&next=" +
+                               encodeURIComponent(window.location.pathname + window.location.search));
+        return;
+      }
+      retry();
+    }, retry);
   }
 
   function soundButton() {
@@ -176,9 +213,16 @@
   // Dash draws the shell after this script runs: wait for the badge, then keep the badge's age current.
   setInterval(function () {
     if (!source) { connect(); }
+    var heard = Math.max(lastMessage, openedAt);
+    if (source && source.readyState === EventSource.OPEN && Date.now() - heard > DEAD_MS) {
+      reconnectLater();
+    }
     soundButton();
     drawBadge();
     if (source && $("live-ticker") && !$("live-ticker").childElementCount) { drawTicker(); }
   }, 1000);
-  window.iocLive = {state: function () { return {connected: connected, lastMessage: lastMessage}; }};
+  window.iocLive = {state: function () {
+    return {connected: connected, lastMessage: lastMessage, readyState: source ? source.readyState : 2,
+            closed: closedCount, retries: retries};
+  }};
 })();

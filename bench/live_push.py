@@ -39,6 +39,7 @@ from data.runtime import build_runtime  # noqa: E402
 from data.settings import load_settings  # noqa: E402
 from data.users import create_user  # noqa: E402
 from tests.dbfixtures import fresh_pg_database  # noqa: E402
+from tests.logins import session_login  # noqa: E402
 from tests.sse import SseReader  # noqa: E402
 
 PASSWORD = "mat-khau-man-hinh-01"
@@ -56,8 +57,7 @@ def add_user(database_url: str) -> None:
 
 def login(url: str) -> requests.Session:
     session = requests.Session()
-    response = session.post(f"{url}/login", data={"username": "manhinh", "password": PASSWORD},
-                            allow_redirects=False, timeout=10)
+    response = session_login(session, url, "manhinh", PASSWORD)
     if response.status_code != 302:
         raise SystemExit(f"login failed: {response.status_code}")
     return session

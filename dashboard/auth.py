@@ -1,16 +1,25 @@
-"""Login, logout, language cookie and the guard that keeps every page but the public one behind a login."""
+"""Login, logout, language cookie and the guard that keeps every page but the public one behind a login.
+
+A login opens a server-side session (``data/login_sessions.py``): the signed cookie holds its random
+token, and every request asks the database whether that session still counts, so logout, a new
+password or a deactivation ends it for every copy of the cookie. The login and logout forms carry a
+CSRF token kept in the cookie session.
+"""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
 from flask import Flask, Response, current_app, jsonify, redirect, render_template_string, request
+from flask import session as browser_session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from dashboard.i18n import LANGS, lang, t
-from data import audit
+from dashboard.security_headers import cookies_secure
+from data import audit, login_guard, login_sessions
 from data.models import Role, User
 from data.runtime import Runtime
 from data.users import PAGE_ROLES, SEES_REPORTER, authenticate
@@ -55,12 +64,42 @@ def runtime_of(app: Flask | None = None) -> Runtime:
     return runtime
 
 
+SESSION_TOKEN_KEY = "ioc_session"  # in the signed cookie: the token of the server-side session
+CSRF_KEY = "csrf"  # in the signed cookie: the token the login and logout forms must send back
+CSRF_FIELD = "csrf_token"
+
+
+def session_token() -> str | None:
+    """This browser's server-side session token, if it has one."""
+    token = browser_session.get(SESSION_TOKEN_KEY)
+    return token if isinstance(token, str) else None
+
+
 def _load_user(user_id: str) -> SessionUser | None:
-    with runtime_of().session() as session:
-        user = session.get(User, int(user_id))
-        if user is None or not user.active:
+    token = session_token()
+    if token is None:
+        return None
+    runtime = runtime_of()
+    with runtime.session() as session:
+        user = login_sessions.signed_in_user(session, token, runtime.settings.session_lifetimes)
+        if user is None or str(user.id) != user_id:
             return None
         return _session_user(user)
+
+
+def csrf_token() -> str:
+    """The form token of this browser (made on first use, kept in its signed cookie)."""
+    token = browser_session.get(CSRF_KEY)
+    if not isinstance(token, str) or not token:
+        token = browser_session[CSRF_KEY] = secrets.token_urlsafe(32)
+    return token
+
+
+def csrf_valid() -> bool:
+    """Whether the posted form carries this browser's token (a page of another site cannot read it)."""
+    expected = browser_session.get(CSRF_KEY)
+    sent = request.form.get(CSRF_FIELD, "")
+    return isinstance(expected, str) and bool(expected) and secrets.compare_digest(expected.encode(), sent.encode())
 
 
 def _session_user(user: User) -> SessionUser:
@@ -92,7 +131,14 @@ LOGIN_PAGE = """<!doctype html>
     <h1 class="h4 mb-1">{{ app_title }}</h1>
     <h2 class="h6 text-secondary mb-4">{{ title }}</h2>
     {% if message %}<div class="alert alert-{{ level }}" role="alert" id="login-message">{{ message }}</div>{% endif %}
+    {% if logout %}
+    <form method="post" action="/logout">
+      <input type="hidden" name="csrf_token" value="{{ csrf }}">
+      <button class="btn btn-primary w-100" type="submit" id="logout-submit">{{ submit }}</button>
+    </form>
+    {% else %}
     <form method="post" action="/login">
+      <input type="hidden" name="csrf_token" value="{{ csrf }}">
       <input type="hidden" name="next" value="{{ next }}">
       <label class="form-label" for="username">{{ username }}</label>
       <input class="form-control mb-3" id="username" name="username" autocomplete="username" required autofocus>
@@ -101,6 +147,7 @@ LOGIN_PAGE = """<!doctype html>
              autocomplete="current-password" required>
       <button class="btn btn-primary w-100" type="submit" id="login-submit">{{ submit }}</button>
     </form>
+    {% endif %}
     <div class="mt-3 d-flex justify-content-between small">
       <a href="/public">{{ public }}</a><a href="/lang/{{ other }}?next=/login">{{ switch }}</a>
     </div>
@@ -108,10 +155,11 @@ LOGIN_PAGE = """<!doctype html>
 </main></body></html>"""
 
 
-def _login_page(message: str = "", level: str = "danger", status: int = 200) -> Response:
+def _login_page(message: str = "", level: str = "danger", status: int = 200, logout: bool = False) -> Response:
     html = render_template_string(
-        LOGIN_PAGE, lang=lang(), title=t("login.title"), app_title=t("app.title"),
-        username=t("login.username"), password=t("login.password"), submit=t("login.submit"),
+        LOGIN_PAGE, lang=lang(), title=t("logout.question" if logout else "login.title"), app_title=t("app.title"),
+        username=t("login.username"), password=t("login.password"),
+        submit=t("nav.logout" if logout else "login.submit"), logout=logout, csrf=csrf_token(),
         public=t("nav.public"), switch=t("nav.switch"), other="en" if lang() == "vi" else "vi",
         message=message, level=level, next=safe_next(request.values.get("next")),
     )
@@ -122,33 +170,58 @@ def login() -> Any:
     if request.method == "GET":
         required = request.args.get("required") == "1"
         return _login_page(t("login.required") if required else "", level="info")
-    username = request.form.get("username", "").strip()
-    password = request.form.get("password", "")
-    address = request.remote_addr
-    if "\x00" in username or "\x00" in password:  # no one types it, and PostgreSQL cannot store it
-        return _login_page(t("login.bad_input"), status=400)
-    with runtime_of().session() as session:
-        if audit.login_blocked(session, username, address):
-            # Not even checked: a guesser learns nothing until the window has passed.
-            audit.record(session, "login_blocked", username=username, source_ip=address)
-            minutes = int(audit.LOGIN_WINDOW.total_seconds() // 60)
-            return _login_page(t("login.blocked").format(minutes=minutes), status=429)
-        user = authenticate(session, username, password)
-        found = _session_user(user) if user is not None else None
-        if found is None:
-            audit.login_failed(session, username, address)
-        else:
-            audit.record(session, "login", user_id=int(found.id), username=username, source_ip=address)
-    if found is None:
+    if not csrf_valid():
+        return _login_page(t("login.expired"), status=400)
+    if "\x00" in request.form.get("username", "") + request.form.get("password", ""):
+        return _login_page(t("login.bad_input"), status=400)  # no one types it, and PostgreSQL cannot store it
+    runtime = runtime_of()
+    with runtime.session() as session:  # committed at once: concurrent attempts see this one's place
+        attempt = login_guard.reserve(session, request.form.get("username", "").strip(), request.remote_addr)
+    if attempt.blocked:
+        # Not even checked: a guesser learns nothing until the window has passed.
+        with runtime.session() as session:
+            login_guard.refused(session, attempt)
+        page = _login_page(t("login.blocked").format(minutes=attempt.minutes_left), status=429)
+        page.headers["Retry-After"] = str(attempt.minutes_left * 60)
+        return page
+    signed_in = _check_password(runtime, attempt, request.form.get("password", ""))
+    if signed_in is None:
         return _login_page(t("login.failed"), status=401)
-    login_user(found)
+    user, token = signed_in
+    browser_session.clear()  # nothing from before the login carries over (no session fixation)
+    browser_session[SESSION_TOKEN_KEY] = token
+    login_user(user)
     return redirect(safe_next(request.form.get("next")))
 
 
+def _check_password(runtime: Runtime, attempt: login_guard.Attempt, password: str) -> tuple[SessionUser, str] | None:
+    """The user and a new session's token for the right password; None (and a counted failure) otherwise."""
+    with runtime.session() as session:
+        user = authenticate(session, attempt.username, password)
+        if user is None:
+            login_guard.failed(session, attempt)
+            return None
+        login_guard.succeeded(session, attempt)
+        audit.record(session, "login", user_id=user.id, username=attempt.username, source_ip=attempt.source_ip)
+        token = login_sessions.open_session(session, user.id, source_ip=attempt.source_ip,
+                                            user_agent=request.user_agent.string)
+        return _session_user(user), token
+
+
 def logout() -> Any:
+    """GET shows a button (a link or an image elsewhere logs nobody out); POST with the token logs out."""
+    if request.method == "GET":
+        return _login_page(logout=True) if current_user.is_authenticated else redirect("/login")
+    if not csrf_valid():
+        return _login_page(t("logout.expired"), status=400, logout=True)
     if current_user.is_authenticated:
         audit_action("logout")
+    token = session_token()
+    if token is not None:
+        with runtime_of().session() as session:
+            login_sessions.end(session, token)
     logout_user()
+    browser_session.clear()
     return redirect("/login")
 
 
@@ -165,7 +238,7 @@ def set_language(code: str) -> Any:
     response = redirect(safe_next(request.args.get("next") or (request.referrer and
                                   urlparse(request.referrer).path)))
     if code in LANGS:
-        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
+        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", secure=cookies_secure())
     return response
 
 
@@ -182,7 +255,7 @@ def guard() -> Any:
         return None  # each callback's roles, visitors' included: dashboard.callback_guard
     if _is_open(path):
         return None
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/live/")):  # machines (and the live feed) get a 401, not the login page
         return jsonify(ok=False, error=t("login.required")), 401
     return redirect(f"/login?required=1&next={path}")
 
@@ -193,6 +266,6 @@ def init_auth(server: Flask) -> None:
     manager.user_loader(_load_user)
     manager.init_app(server)
     server.add_url_rule("/login", "login", login, methods=["GET", "POST"])
-    server.add_url_rule("/logout", "logout", logout)
+    server.add_url_rule("/logout", "logout", logout, methods=["GET", "POST"])
     server.add_url_rule("/lang/<code>", "set_language", set_language)
     server.before_request(guard)

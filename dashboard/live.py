@@ -9,10 +9,15 @@ production runs gunicorn's gthread workers with enough threads for its screens (
 One ``Fanout`` per web process subscribes to the bus once and copies each message to every screen's
 queue: 20 screens cost one subscription, and the open-alerts *snapshot* that every screen shows
 (the ticker) is read once per change per process, never once per screen.
+
+Streams end by themselves when the web process stops gracefully (``stop_streams``, called from
+gunicorn's SIGTERM by ``gunicorn.conf.py``), so a restart does not wait out gunicorn's graceful timeout,
+and when the screen's sign-in session ends (checked at each heartbeat).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -21,14 +26,14 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Flask, Response, jsonify, request, stream_with_context
 from flask_login import current_user
 
-from dashboard.auth import audit_action
-from data import alerts
+from dashboard.auth import audit_action, session_token
+from data import alerts, login_sessions
 from data.errors import Forbidden, InvalidInput, IocError
 from data.models import Alert
 from data.runtime import Runtime
@@ -41,6 +46,8 @@ REPLAY = 500  # messages kept for a screen that reconnects with Last-Event-ID
 CLIENT_QUEUE = 1000
 SNAPSHOT_ALERTS = 20
 ACTION_HEADER = "X-IOC-Live"  # a custom header: a cross-site form cannot send it, so no CSRF
+EXTENSION = "ioc_live"  # the process's Fanout, in the Flask app's extensions (for ``stop_streams``)
+Item = tuple[str, str, dict[str, Any]] | None  # None in a screen's queue: the process is stopping
 # Per topic, the fields a screen may see (a report's message never carries its reporter anyway).
 FIELDS = {
     "reports": ("id", "tracking_code", "channel", "status", "action", "processed"),
@@ -72,7 +79,8 @@ class Fanout:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
         self._lock = threading.Lock()
-        self._clients: set[queue.Queue[tuple[str, str, dict[str, Any]]]] = set()
+        self._clients: set[queue.Queue[Item]] = set()
+        self.stopping = threading.Event()
         self._recent: deque[tuple[int, str, dict[str, Any]]] = deque(maxlen=REPLAY)
         self._seq = itertools.count(1)
         self.epoch = secrets.token_hex(4)  # ids from another process (or before a restart) mean: resync
@@ -86,16 +94,26 @@ class Fanout:
                 self._thread = threading.Thread(target=self._run, name="live-fanout", daemon=True)
                 self._thread.start()
 
-    def connect(self) -> queue.Queue[tuple[str, str, dict[str, Any]]]:
+    def connect(self) -> queue.Queue[Item]:
         self.start()
-        client: queue.Queue[tuple[str, str, dict[str, Any]]] = queue.Queue(CLIENT_QUEUE)
+        client: queue.Queue[Item] = queue.Queue(CLIENT_QUEUE)
         with self._lock:
             self._clients.add(client)
         return client
 
-    def disconnect(self, client: queue.Queue[tuple[str, str, dict[str, Any]]]) -> None:
+    def disconnect(self, client: queue.Queue[Item]) -> None:
         with self._lock:
             self._clients.discard(client)
+
+    def stop(self) -> None:
+        """End every open stream now (the process is stopping): each screen's reader wakes at once."""
+        self.stopping.set()
+        with self._lock:
+            clients = list(self._clients)
+        for client in clients:
+            # A full queue's reader is busy with queued messages: it checks ``stopping`` after each.
+            with contextlib.suppress(queue.Full):
+                client.put_nowait(None)
 
     def since(self, last_event_id: str | None) -> list[tuple[str, str, dict[str, Any]]] | None:
         """Messages after ``last_event_id`` for a screen that reconnects; None when it must resync."""
@@ -175,7 +193,8 @@ def alert_summary(alert: Alert) -> dict[str, Any]:
             "title": alert.title, "at": alert.created_at.isoformat() + "Z"}
 
 
-def _stream(fanout: Fanout, last_event_id: str | None, sees_alerts: bool) -> Iterator[str]:
+def _stream(fanout: Fanout, last_event_id: str | None, sees_alerts: bool,
+            signed_in: Callable[[], bool]) -> Iterator[str]:
     client = fanout.connect()
     try:
         yield f"retry: 2000\n: {' ' * 2048}\n\n"  # padding: some proxies buffer the first 2 KB
@@ -186,12 +205,17 @@ def _stream(fanout: Fanout, last_event_id: str | None, sees_alerts: bool) -> Ite
             if topic not in ("alerts", "snapshot") or sees_alerts:
                 yield frame(event_id, topic, data)
         yield frame(None, "hello", {"at": time.time(), "epoch": fanout.epoch})
-        while True:
+        while not fanout.stopping.is_set():
             try:
-                event_id, topic, data = client.get(timeout=HEARTBEAT_S)
+                item = client.get(timeout=HEARTBEAT_S)
             except queue.Empty:
+                if not signed_in():  # logged out, expired or revoked meanwhile: the screen must sign in again
+                    return
                 yield frame(None, "ping", {"at": time.time()})
                 continue
+            if item is None:
+                return
+            event_id, topic, data = item
             if topic in ("alerts", "snapshot") and not sees_alerts:
                 continue
             yield frame(event_id, topic, data)
@@ -199,9 +223,26 @@ def _stream(fanout: Fanout, last_event_id: str | None, sees_alerts: bool) -> Ite
         fanout.disconnect(client)
 
 
+def _still_signed_in(runtime: Runtime, token: str | None) -> bool:
+    """Whether the stream's session still counts; reading does not count as use (only requests do)."""
+    if token is None:
+        return False
+    with runtime.session() as session:
+        user = login_sessions.signed_in_user(session, token, runtime.settings.session_lifetimes, touch=False)
+        return user is not None
+
+
+def stop_streams(app: Flask) -> None:
+    """End every live stream of this web process (a graceful stop): screens reconnect to the next process."""
+    fanout: Fanout | None = app.extensions.get(EXTENSION)
+    if fanout is not None:
+        fanout.stop()
+
+
 def make_live_blueprint(runtime: Runtime) -> Blueprint:
     bp = Blueprint("live", __name__)
     fanout = Fanout(runtime)
+    bp.record_once(lambda state: state.app.extensions.__setitem__(EXTENSION, fanout))
 
     @bp.before_request
     def _require_login() -> Any:
@@ -218,8 +259,14 @@ def make_live_blueprint(runtime: Runtime) -> Blueprint:
         sees_alerts = current_user.may_open("alerts")
         last = request.headers.get("Last-Event-ID") or request.args.get("last")
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-        return Response(stream_with_context(_stream(fanout, last, sees_alerts)),
-                        mimetype="text/event-stream", headers=headers)
+        token = session_token()
+        stream = _stream(fanout, last, sees_alerts, lambda: _still_signed_in(runtime, token))
+        return Response(stream_with_context(stream), mimetype="text/event-stream", headers=headers)
+
+    @bp.get("/session")
+    def signed_in() -> Any:
+        """A closed feed asks this: 401 means its session ended (the screen goes to the login page)."""
+        return jsonify({"ok": True})
 
     @bp.post("/alerts/<int:alert_id>/<action>")
     def act(alert_id: int, action: str) -> Any:

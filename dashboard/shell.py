@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
+from dashboard.auth import CSRF_FIELD, csrf_token
 from dashboard.i18n import lang, t
 
 NAV = (("overview", "/", "nav.overview"), ("map", "/map", "nav.map"),
@@ -36,8 +37,7 @@ def layout() -> Any:
         right += [
             dbc.NavItem(html.Span(f"{current_user.full_name} ({current_user.role})",
                                   className="navbar-text px-2", id="shell-user")),
-            dbc.NavItem(dbc.NavLink(t("nav.logout"), href="/logout", external_link=True,
-                                    id="shell-logout")),
+            dbc.NavItem(logout_form()),
         ]
     else:
         right.append(dbc.NavItem(dbc.NavLink(t("nav.login"), href="/login", external_link=True)))
@@ -61,6 +61,14 @@ def layout() -> Any:
         *live,
         dbc.Container(dash.page_container, fluid=True, className="ioc-page py-3"),
     ], lang=lang(), id="shell-root")
+
+
+def logout_form() -> Any:
+    """Logging out is a POST with the form token (a link could be followed by any page or image)."""
+    return html.Form([
+        dcc.Input(type="hidden", name=CSRF_FIELD, value=csrf_token(), id="shell-logout-token"),
+        html.Button(t("nav.logout"), type="submit", id="shell-logout", className="nav-link btn btn-link"),
+    ], method="post", action="/logout", className="d-flex")
 
 
 def live_indicator() -> Any:

@@ -1,24 +1,18 @@
-"""The audit log (who did what, when, from which address) and the security events it feeds.
+"""The audit log: who did what, when, from which address.
 
-Entries are only ever appended (``record``); admins read them on /audit. Failed logins are counted
-here too: after ``LOGIN_FAILURES_MAX`` failures for one username or from one address within
-``LOGIN_WINDOW``, further attempts are refused until the window has passed, and one security alert
-tells the operators (the issue's "information-security monitoring").
+Entries are only ever appended (``record``); admins read them on /audit. The login lock-out that
+writes failed and refused logins here lives in ``data/login_guard.py``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.alerts import raise_alert
 from data.models import AuditEntry, utcnow
-
-LOGIN_FAILURES_MAX = 5
-LOGIN_WINDOW = timedelta(minutes=15)
 
 
 def record(session: Session, action: str, *, user_id: int | None = None, username: str | None = None,
@@ -29,30 +23,6 @@ def record(session: Session, action: str, *, user_id: int | None = None, usernam
                        detail=detail)
     session.add(entry)
     return entry
-
-
-def recent_failures(session: Session, username: str, source_ip: str | None, now: datetime) -> int:
-    """Failed logins within the window for this username or from this address."""
-    who = [AuditEntry.username == username] + ([AuditEntry.source_ip == source_ip] if source_ip else [])
-    return int(session.scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "login_failed", AuditEntry.at >= now - LOGIN_WINDOW, or_(*who))) or 0)
-
-
-def login_blocked(session: Session, username: str, source_ip: str | None, now: datetime | None = None) -> bool:
-    return recent_failures(session, username, source_ip, now or utcnow()) >= LOGIN_FAILURES_MAX
-
-
-def login_failed(session: Session, username: str, source_ip: str | None, now: datetime | None = None) -> bool:
-    """Record a failed login; True when it is the one that blocks (and a security alert is raised)."""
-    now = now or utcnow()
-    record(session, "login_failed", username=username, source_ip=source_ip, at=now)
-    session.flush()
-    if recent_failures(session, username, source_ip, now) != LOGIN_FAILURES_MAX:
-        return False
-    raise_alert(session, kind="security", severity="warning", source="login", source_ref=username,
-                title=f"Đăng nhập sai {LOGIN_FAILURES_MAX} lần: «{username[:100]}» từ {source_ip or '?'}",
-                message=f"Tạm khoá đăng nhập {int(LOGIN_WINDOW.total_seconds() // 60)} phút.", now=now)
-    return True
 
 
 def entries(session: Session, *, limit: int = 500, action: str | None = None) -> list[AuditEntry]:

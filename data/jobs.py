@@ -47,7 +47,7 @@ JOBS: dict[str, JobFunc] = {}
 SCHEDULE: list[ScheduledJob] = []
 JOB_MODULES = ("data.maintenance", "data.demo", "data.intake.processing", "data.classify",
                "data.channels.media", "data.channels.outbox", "data.channels.email", "data.press",
-               "data.indicator_feeds", "data.security_watch",
+               "data.indicator_feeds", "data.security_watch", "data.login_sessions",
                "data.sensors", "data.vessels", "data.demo.vessels")
 
 

@@ -531,6 +531,34 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class LoginSession(Base):
+    """A signed-in browser. Its cookie holds only a random token; this row decides whether it still counts
+    (ended by logout, a new password or deactivation; expired when idle or old: data/login_sessions.py)."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))  # logout | password | deactivated
+    source_ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class LoginCounter(Base):
+    """Login attempts within the current window for one key (a username, an address): the lock-out's
+    count, raised atomically by each attempt before its password is checked (data/login_guard.py)."""
+
+    __tablename__ = "login_counters"
+
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime, index=True)
+    hits: Mapped[int] = mapped_column(Integer)
+
+
 class ApiKey(Base):
     """A key that lets a client post Open311 requests; only its SHA-256 is stored."""
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +15,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from data.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    """How long a sign-in session lives: since its last use (idle) and since its login (absolute)."""
+
+    idle: timedelta
+    absolute: timedelta
 
 
 class Settings(BaseSettings):
@@ -73,6 +83,20 @@ class Settings(BaseSettings):
     admin_username: str | None = Field(default=None, description="create this admin at start-up")
     admin_password: str | None = Field(default=None, min_length=10, description="its password")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # --- sign-in sessions ---
+    session_idle_minutes: int = Field(
+        default=60, ge=5, le=7 * 24 * 60,
+        description="a session not used for this long ends (an open page's own refreshes count as use)",
+    )
+    session_max_hours: int = Field(
+        default=12, ge=1, le=30 * 24,
+        description="a session ends this long after its login however busy (one shift; raise it for wall screens)",
+    )
+    session_cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="mark cookies Secure (HTTPS only): auto = when IOC_PUBLIC_BASE_URL is https:// or the "
+                    "request came over HTTPS (directly or through a trusted proxy)",
+    )
     upload_dir: Path = Field(default=PROJECT_ROOT / "var" / "uploads")
 
     # --- background jobs ---
@@ -344,6 +368,11 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def session_lifetimes(self) -> Lifetimes:
+        return Lifetimes(idle=timedelta(minutes=self.session_idle_minutes),
+                         absolute=timedelta(hours=self.session_max_hours))
 
     @property
     def streams_base_url(self) -> str:

@@ -1,4 +1,8 @@
-"""Users, roles and passwords (argon2). CLI: ``python -m data.users create USERNAME --role admin``."""
+"""Users, roles and passwords (argon2).
+
+CLI: ``python -m data.users create USERNAME --role admin``, ``passwd USERNAME``, ``deactivate USERNAME``,
+``activate USERNAME``. A new password or a deactivation ends every open session of the user.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data import login_sessions
 from data.errors import InvalidInput
 from data.models import Role, User, utcnow
 
@@ -84,6 +89,26 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+def change_password(session: Session, user: User, new_password: str) -> int:
+    """Set a new password and end every open session of the user (a cookie stolen before dies with the
+    old password); how many sessions ended."""
+    user.password_hash = hash_password(new_password)
+    return login_sessions.end_all(session, user.id, "password")
+
+
+def set_active(session: Session, user: User, active: bool) -> int:
+    """(De)activate an account; a deactivated one is signed out everywhere at once. Sessions ended."""
+    user.active = active
+    return 0 if active else login_sessions.end_all(session, user.id, "deactivated")
+
+
+def find_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise InvalidInput(f"Không có tài khoản '{username}' (no such user).")
+    return user
+
+
 def ensure_admin(session: Session, username: str | None, password: str | None) -> bool:
     """Create the first admin from IOC_ADMIN_USERNAME / IOC_ADMIN_PASSWORD if it does not exist."""
     if not username or not password:
@@ -116,10 +141,7 @@ def create_demo_accounts(session: Session, agency_id: int | None) -> dict[str, s
     return created
 
 
-def main(argv: list[str] | None = None) -> int:
-    from data.runtime import build_runtime
-    from data.settings import load_settings
-
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m data.users", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     create = sub.add_parser("create", help="add a user (asks for the password, or reads IOC_NEW_PASSWORD)")
@@ -127,20 +149,45 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--role", choices=[r.value for r in Role], required=True)
     create.add_argument("--full-name")
     create.add_argument("--agency-id", type=int)
-    args = parser.parse_args(argv)
+    sub.add_parser("passwd", help="set a new password (asked, or IOC_NEW_PASSWORD); signs the user out "
+                                  "everywhere").add_argument("username")
+    sub.add_parser("deactivate", help="refuse the user's logins and sign them out everywhere").add_argument("username")
+    sub.add_parser("activate", help="allow the user's logins again").add_argument("username")
+    return parser
 
-    password = os.environ.get("IOC_NEW_PASSWORD") or getpass.getpass("Mật khẩu / Password: ")
+
+def _run(session: Session, args: argparse.Namespace) -> str:
+    if args.cmd == "create":
+        create_user(session, args.username, _new_password(), args.role, full_name=args.full_name,
+                    agency_id=args.agency_id)
+        return f"created {args.role} {args.username}"
+    user = find_user(session, args.username)
+    if args.cmd == "passwd":
+        ended = change_password(session, user, _new_password())
+    else:
+        ended = set_active(session, user, args.cmd == "activate")
+    return f"{args.cmd} {args.username}: {ended} open session(s) ended"
+
+
+def _new_password() -> str:
+    return os.environ.get("IOC_NEW_PASSWORD") or getpass.getpass("Mật khẩu / Password: ")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from data.runtime import build_runtime
+    from data.settings import load_settings
+
+    args = _parser().parse_args(argv)
     runtime = build_runtime(load_settings())
     try:
         with runtime.session() as session:
-            create_user(session, args.username, password, args.role, full_name=args.full_name,
-                        agency_id=args.agency_id)
+            done = _run(session, args)
     except InvalidInput as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     finally:
         runtime.close()
-    print(f"created {args.role} {args.username}")
+    print(done)
     return 0
 
 

@@ -11,6 +11,7 @@ PACKAGES=(
   fonts-dejavu-core
   dovecot-imapd
   postgresql redis-server  # outage tests start private servers of their own (initdb/pg_ctl, redis-server)
+  nginx  # the reverse proxy of tests/test_live_restart.py (run by the test on its own port, not as a service)
 )
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

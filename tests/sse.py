@@ -29,13 +29,20 @@ class SseReader:
     status: int | None = None
     _response: requests.Response | None = None
     _ready: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)  # the server closed the stream (or we did)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, timeout: float = 10.0) -> SseReader:
-        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_until_end, daemon=True).start()
         if not self._ready.wait(timeout):
             raise TimeoutError(f"no answer from {self.url}")
         return self
+
+    def _read_until_end(self) -> None:
+        try:
+            self._read()
+        finally:
+            self.ended.set()
 
     def _read(self) -> None:
         try:

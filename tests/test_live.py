@@ -28,6 +28,7 @@ from data.users import create_user
 from tests.browser import free_port
 from tests.conftest import REDIS_URL
 from tests.dbfixtures import fresh_pg_database, settings_for
+from tests.logins import session_login
 from tests.sse import Received, SseReader
 from tests.test_open311 import INSIDE, _seed
 
@@ -43,8 +44,7 @@ class Live:
 
     def login(self, username: str) -> requests.Session:
         session = requests.Session()
-        response = session.post(f"{self.url}/login", data={"username": username, "password": PASSWORD},
-                                allow_redirects=False, timeout=10)
+        response = session_login(session, self.url, username, PASSWORD)
         assert response.status_code == 302, response.text
         return session
 

@@ -27,6 +27,7 @@ from data.runtime import build_runtime
 from tests.browser import ADMIN, free_port, start_app, stop_app
 from tests.conftest import ROOT
 from tests.dbfixtures import fresh_pg_database, open_runtime, settings_for
+from tests.logins import session_login
 
 
 @pytest.fixture
@@ -92,8 +93,7 @@ def test_gunicorn_workers_share_sessions_through_the_database(pg_redis_env: dict
         session = requests.Session()
         anonymous = session.get(f"{base}/kpis", allow_redirects=False)
         assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login?")
-        login = session.post(f"{base}/login", data={"username": ADMIN[0], "password": ADMIN[1]},
-                             allow_redirects=False)
+        login = session_login(session, base, *ADMIN)
         assert login.status_code == 302
         # Several requests land on both workers; each must accept the session cookie: the page itself,
         # not a redirect to the login page (followed, that would answer 200 too).

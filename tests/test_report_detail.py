@@ -23,6 +23,7 @@ from data.runtime import Runtime
 from data.text import fold
 from data.users import create_user
 from tests.factories import World, report, world
+from tests.logins import client_login
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = utcnow().replace(microsecond=0)
@@ -218,7 +219,7 @@ def test_panel_actions_go_through_the_workflow(runtime: Runtime) -> None:
 
 def _client(runtime: Runtime, username: str) -> FlaskClient:
     client = create_server(runtime.settings, runtime).test_client()
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    response = client_login(client, username, PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
 

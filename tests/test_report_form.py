@@ -25,6 +25,7 @@ from data.models import AdminUnit, Agency, Attachment, Category, Report, Role
 from data.runtime import Runtime
 from data.users import create_user
 from tests.dbfixtures import fresh_pg_database, open_runtime
+from tests.logins import session_login
 
 PASSWORD = "mat-khau-thu-nghiem-1"
 # One ward around central Huế: the city, for "outside the city".
@@ -323,8 +324,7 @@ def test_the_form_is_rate_limited_per_ip(store: str, tmp_path: Path, request: py
 
 def _logged_in(live: Live, username: str) -> requests.Session:
     session = requests.Session()
-    answer = session.post(f"{live.url}/login", data={"username": username, "password": PASSWORD},
-                          allow_redirects=False, timeout=10)
+    answer = session_login(session, live.url, username, PASSWORD)
     assert answer.status_code == 302, answer.text
     return session
 

@@ -14,6 +14,7 @@ from data.models import Role
 from data.runtime import Runtime, build_runtime
 from data.users import create_user
 from tests.dbfixtures import settings_for
+from tests.logins import client_login, client_logout
 
 PASSWORD = "mat-khau-thu-nghiem-1"
 
@@ -36,11 +37,11 @@ def client(app_runtime: Runtime) -> FlaskClient:
 
 
 def _login(client: FlaskClient, username: str, password: str = PASSWORD) -> int:
-    return client.post("/login", data={"username": username, "password": password}).status_code
+    return client_login(client, username, password).status_code
 
 
 def test_pages_need_login(client: FlaskClient) -> None:
-    client.get("/logout")
+    client_logout(client)
     for path in ("/", "/map", "/cameras", "/reports", "/kpis"):
         response = client.get(path)
         assert response.status_code == 302
@@ -51,10 +52,10 @@ def test_pages_need_login(client: FlaskClient) -> None:
 
 
 def test_wrong_password_is_refused_with_a_message(client: FlaskClient) -> None:
-    response = client.post("/login", data={"username": "vanhanh", "password": "sai-mat-khau-123"})
+    response = client_login(client, "vanhanh", "sai-mat-khau-123")
     assert response.status_code == 401
     assert "Sai tên đăng nhập hoặc mật khẩu." in response.get_data(as_text=True)
-    unknown = client.post("/login", data={"username": "khong-co", "password": "sai-mat-khau-123"})
+    unknown = client_login(client, "khong-co", "sai-mat-khau-123")
     assert unknown.status_code == 401
 
 
@@ -62,7 +63,7 @@ def test_login_then_pages_open(client: FlaskClient) -> None:
     assert _login(client, "vanhanh") == 302
     for path in ("/", "/map", "/cameras", "/reports", "/kpis", "/public"):
         assert client.get(path).status_code == 200
-    client.get("/logout")
+    client_logout(client)
     assert client.get("/").status_code == 302
 
 
@@ -72,7 +73,7 @@ def _callback_body(output_id: str) -> str:
 
 
 def test_anonymous_callbacks_only_reach_the_public_page(client: FlaskClient) -> None:
-    client.get("/logout")
+    client_logout(client)
     refused = client.post("/_dash-update-component", data=_callback_body("overview-body"),
                           content_type="application/json")
     assert refused.status_code == 401
