@@ -31,6 +31,7 @@ from data.runtime import Runtime
 from data.users import PAGE_ROLES, hash_password
 from tests.dbfixtures import fresh_pg_database, open_runtime
 from tests.factories import HUE_LAT, HUE_LON, report, world
+from tests.logins import client_login
 
 PASSWORD = "mat-khau-thu-nghiem-1"
 ROLES: tuple[str | None, ...] = ("operator", "leader", "analyst", "agency", "admin", None)  # None: not logged in
@@ -66,7 +67,7 @@ class Site:
 
 
 def _login(client: FlaskClient, username: str) -> None:
-    answer = client.post("/login", data={"username": username, "password": PASSWORD})
+    answer = client_login(client, username, PASSWORD)
     assert answer.status_code == 302, (username, answer.status_code)
 
 

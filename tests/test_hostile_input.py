@@ -28,6 +28,7 @@ from data.queries import ReportFilter
 from data.runtime import Runtime
 from data.settings import load_settings
 from tests.dbfixtures import open_runtime
+from tests.logins import client_login
 
 NAME = "Trần Văn Kín"
 PHONE = "0914555666"
@@ -82,7 +83,7 @@ def door(request: pytest.FixtureRequest, tmp_path: pytest.TempPathFactory) -> It
 
 def _post_login(client: FlaskClient, username: str, password: str) -> int:
     """The login form's POST (the one place this file sends it)."""
-    return client.post("/login", data={"username": username, "password": password}).status_code
+    return client_login(client, username, password).status_code
 
 
 def test_nul_bytes_get_a_4xx_at_every_door(door: Door, caplog: pytest.LogCaptureFixture) -> None:

@@ -315,7 +315,7 @@ def test_the_grid_answers_at_most_one_block_whatever_it_is_asked(runtime: Runtim
         for n in range(GRID_BLOCK_ROWS + 30):
             report(s, w, created_at=NOW - timedelta(minutes=n))
         create_user(s, "vanhanh-g", PASSWORD, Role.OPERATOR)
-    assert client.post("/login", data={"username": "vanhanh-g", "password": PASSWORD}).status_code == 302
+    assert client_login(client, "vanhanh-g", PASSWORD).status_code == 302
 
     status, body = _grid_rows(client, {"startRow": 0, "endRow": 10**9, "sortModel": []})
     assert status == 200
