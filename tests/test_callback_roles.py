@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from app import create_app
 from dashboard.callback_guard import Audience, audiences, callback_audience
-from data import audit
+from data import login_guard
 from data.models import Alert, Camera, Indicator, ReportStatus, User, utcnow
 from data.runtime import Runtime
 from data.users import PAGE_ROLES, hash_password
@@ -87,8 +87,8 @@ def _seed(runtime: Runtime) -> tuple[list[str], list[str], int, str]:
                      stream_url="rtsp://admin:secret@10.0.0.9/1"))
         s.add(Indicator(code=KPI_CODE, name="Tỷ lệ hồ sơ trực tuyến", name_en="Applications filed online",
                         theme="public_services", unit="%", frequency="month", direction="up", target=80.0))
-        for _ in range(audit.LOGIN_FAILURES_MAX):  # the fifth raises a security alert naming account and address
-            audit.login_failed(s, INTRUDER, INTRUDER_IP)
+        for _ in range(login_guard.FAILURES_MAX):  # the fifth raises a security alert naming account and address
+            login_guard.failed(s, login_guard.reserve(s, INTRUDER, INTRUDER_IP))
         alert_id = s.scalar(select(Alert.id).where(Alert.kind == "security"))
         assert alert_id is not None
     return own, other, alert_id, resolved

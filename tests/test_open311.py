@@ -297,6 +297,9 @@ def test_bad_input_gets_a_clear_open311_error_and_leaves_nothing(live: Live) -> 
     unknown = live.post({"service_code": "khong-co"})
     assert unknown.status_code == 404
     assert _error_of(unknown) == {"code": 404, "description": "Không có lĩnh vực (service_code) «khong-co»."}
+    internal = live.post({"service_code": "noi-bo"})  # an operators' category is not an Open311 service
+    assert internal.status_code == 404
+    assert _error_of(internal) == {"code": 404, "description": "Không có lĩnh vực (service_code) «noi-bo»."}
 
     long = live.post({"description": "a" * 4001})
     assert long.status_code == 400

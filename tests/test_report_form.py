@@ -247,6 +247,14 @@ def test_a_4001_character_description_is_refused_and_kept(live: Live) -> None:
     assert live.reports() == before_reports and live.files() == before_files
 
 
+def test_an_internal_category_cannot_be_chosen_from_the_form(live: Live) -> None:
+    """The form lists public categories only; a hand-made post naming an internal one is refused."""
+    before = live.reports()
+    answer = post(live, fields(live, category="noi-bo"))
+    assert answer.status_code == 400 and answer.json()["field"] == "category"
+    assert live.reports() == before
+
+
 def test_a_place_outside_the_city_is_refused_naming_it(live: Live) -> None:
     before = live.reports()
     answer = post(live, fields(live, lat="21.0278", lon="105.8342"))  # Hà Nội

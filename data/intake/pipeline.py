@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from data.geo import UnitShape, locate, unit_shapes
 from data.intake.submission import IntakeError, Submission, validate
-from data.models import Attachment, Category, Outbox, Report, ReportEvent, ReportStatus, utcnow
+from data.models import Attachment, Category, Channel, Outbox, Report, ReportEvent, ReportStatus, utcnow
 from data.text import fold
 from data.uploads import CleanMedia, Limits, check_media, delete_files, write_file
 
@@ -147,23 +147,29 @@ def _existing(session: Session, key: str, fingerprint: str) -> Receipt | None:
 
 
 # Category codes never change meaning; caching them saves a query per report (Open311 bench: hot path).
-_category_cache: dict[tuple[str, str], tuple[float, int]] = {}
+_category_cache: dict[tuple[str, str, bool], tuple[float, int]] = {}
 CATEGORY_TTL_S = 60.0
 
 
-def _category_id(session: Session, code: str | None, cache_key: str = "") -> int | None:
+# Channels where the citizen names the category: only the public ones (Open311's services, the form's
+# list) may be named there; internal categories are for operators, the hotline and imports.
+CITIZEN_CHOSEN = frozenset({Channel.OPEN311, Channel.WEB, Channel.APP})
+
+
+def _category_id(session: Session, code: str | None, cache_key: str = "", public_only: bool = False) -> int | None:
     if code is None:
         return None
     now = time.monotonic()
-    hit = _category_cache.get((cache_key, code))
+    hit = _category_cache.get((cache_key, code, public_only))
     if hit is not None and now - hit[0] < CATEGORY_TTL_S:
         return hit[1]
-    found = session.scalar(select(Category.id).where(Category.code == code))
+    query = select(Category.id).where(Category.code == code)
+    found = session.scalar(query.where(Category.public.is_(True)) if public_only else query)
     if found is None:
         raise IntakeError(f"Không có lĩnh vực (service_code) «{code}».", field="service_code", status=404)
     if len(_category_cache) > 10_000:
         _category_cache.clear()
-    _category_cache[(cache_key, code)] = (now, found)
+    _category_cache[(cache_key, code, public_only)] = (now, found)
     return found
 
 
@@ -223,7 +229,8 @@ def submit(runtime: Runtime, sub: Submission) -> Receipt:
     # (the hot path, e.g. 500 Open311 posts a second, saves a round trip).
     media = check_media(sub.media, limits_of(settings))
     with runtime.session() as session:
-        category_id = _category_id(session, sub.category_code, settings.database_url)
+        category_id = _category_id(session, sub.category_code, settings.database_url,
+                                   public_only=sub.channel in CITIZEN_CHOSEN)
         unit_id = (place_of(session, settings, sub.lat, sub.lon) if sub.lat is not None and sub.lon is not None
                    else sub.admin_unit_id)
     stored = _store_files(settings, media)
