@@ -276,6 +276,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "có 'id' và 'property'.",
                    "'outputs' does not match the callback: it must list its {count} outputs, each with its 'id' "
                    "and 'property'."),
+    "cb.path": ("Yêu cầu mở trang thiếu đường dẫn: 'pathname' phải là chuỗi, ví dụ \"/map\".",
+                "The page request lacks its path: 'pathname' must be text, e.g. \"/map\"."),
     "cb.changed": ("Trường 'changedPropIds' phải là danh sách chuỗi.", "'changedPropIds' must be a list of strings."),
     "cb.no_owner": ("Callback này không thuộc trang nào nên bị từ chối.",
                     "This callback belongs to no page, so it is refused."),

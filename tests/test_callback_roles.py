@@ -348,6 +348,12 @@ MALFORMED: list[tuple[str, bytes | dict[str, Any], str]] = [
     ("outputs of another callback", GOOD | {"outputs": {"id": "public-found", "property": "children"}},
      "application/json"),
     ("changedPropIds not a list", GOOD | {"changedPropIds": 5}, "application/json"),
+    ("the page router without a path", {  # open to visitors too: Dash's router raised a TypeError (500)
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [{"id": "_pages_location", "property": "pathname", "value": None},
+                   {"id": "_pages_location", "property": "search", "value": None}],
+        "state": [], "changedPropIds": []}, "application/json"),
 ]
 
 
