@@ -29,7 +29,7 @@ from data.apikeys import create_api_key
 from data.runtime import build_runtime
 from tests.browser import ADMIN, free_port
 from tests.dbfixtures import settings_for
-from tests.logins import TOKEN_FIELD, form_token, session_login
+from tests.logins import session_login
 from tests.test_open311 import INSIDE, _seed
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -101,8 +101,6 @@ class App:
     api_key: str  # Open311 client
     sensor_key: str  # a sensor station's device key
     form_token: str  # a token of the public form, as its page hands one out
-    visitor: requests.Session  # has opened the login page (its CSRF token is in this session's cookie)
-    login_token: str  # ... and that page's token
 
     def doors(self) -> dict[str, Callable[[], requests.Response]]:
         """Every kind of entrance: pages, Dash callbacks, Open311, the public form, the APIs, the login."""
@@ -124,9 +122,7 @@ class App:
             "camera api": lambda: session.get(f"{base}/api/cameras/status", timeout=30),
             "sensor api": lambda: requests.post(f"{base}/api/sensors/readings", json=[], timeout=30,
                                                 headers={"X-API-Key": self.sensor_key}),
-            "login": lambda: self.visitor.post(f"{base}/login", headers=HTML, allow_redirects=False, timeout=30,
-                                               data={"username": ADMIN[0], "password": ADMIN[1],
-                                                     TOKEN_FIELD: self.login_token}),
+            "login": lambda: session_login(requests.Session(), base, *ADMIN),  # a new browser: page, then post
         }
 
 
@@ -155,9 +151,7 @@ def app(private_pg: PrivatePostgres, tmp_path: Path) -> Iterator[App]:
         form = requests.get(f"{base}/phan-anh", timeout=30).text
         token = re.search(r'name="token" id="rf-token" value="([^"]+)"', form)
         assert token is not None, form[:2000]
-        visitor = requests.Session()
-        login_token = form_token(visitor.get(f"{base}/login", timeout=30).text)
-        yield App(base, _login(base), api_key, sensor_key, token.group(1), visitor, login_token)
+        yield App(base, _login(base), api_key, sensor_key, token.group(1))
     finally:
         server.shutdown()
         runtime.close()
