@@ -151,7 +151,8 @@ def _check_shape(body: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
     if not _outputs_fit(body.get("outputs"), spec):
         raise InvalidInput(t("cb.outputs").format(count=len(_declared(spec))))
     for item in body["inputs"]:  # Dash's own page router trips over a path that is not text
-        if item == {**item, "id": "_pages_location", "property": "pathname"} and not isinstance(item.get("value"), str):
+        router_path = isinstance(item, dict) and (item["id"], item["property"]) == ("_pages_location", "pathname")
+        if router_path and not isinstance(item.get("value"), str):
             raise InvalidInput(t("cb.path"))
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
