@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from data.apikeys import create_api_key
 from data.models import Role
 from data.users import create_user
-from tests.browser import LiveApp, login, start_app_with_user, stop_app, watch
+from tests.browser import LiveApp, login, start_app_with_user, stopped_at_end, watch
 from tests.dbfixtures import open_runtime
 from tests.test_open311 import INSIDE, _seed
 
@@ -30,14 +30,14 @@ PASSWORD = "mat-khau-van-hanh-1"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveApp, str]]:
-    app = start_app_with_user(tmp_path_factory.mktemp("live"), "vanhanh", PASSWORD, Role.OPERATOR)
-    with open_runtime(app.database_url) as runtime:
-        _seed(runtime)
-        with runtime.session() as s:
-            create_user(s, "truongca", PASSWORD, Role.OPERATOR)
-            _, key = create_api_key(s, "test client")
-    yield app, key
-    stop_app(app)
+    with stopped_at_end(start_app_with_user(tmp_path_factory.mktemp("live"), "vanhanh", PASSWORD,
+                                            Role.OPERATOR)) as app:
+        with open_runtime(app.database_url) as runtime:
+            _seed(runtime)
+            with runtime.session() as s:
+                create_user(s, "truongca", PASSWORD, Role.OPERATOR)
+                _, key = create_api_key(s, "test client")
+        yield app, key
 
 
 def _connected(page: Page) -> None:

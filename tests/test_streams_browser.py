@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,8 +19,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
     opened: list[BrowserContext] = []
     yield opened
-    for context in opened:
-        context.close()
+    with contextlib.ExitStack() as closing:  # every one closed (its peers with it), even if one fails
+        for context in opened:
+            closing.callback(context.close)
 
 
 def open_tile(browser: Browser, contexts: list[BrowserContext], env: StreamsEnv, camera_id: int) -> Page:

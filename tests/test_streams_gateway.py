@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from data.settings import load_settings
 from streams.health import HealthMonitor
 from streams.hub import CameraRef, Hub
 from streams.peers import first_codec
+from streams.reader import CameraReader, DropQueue
 from streams.source import SourceConfig
 from tests.conftest_streams import SECRET, RtspServer, StreamsEnv, streams_settings, wait_for
 
@@ -269,3 +271,28 @@ async def one_health_pass(runtime: Any, camera: CameraRef) -> list[Any]:
             return await monitor.run_once()
     finally:
         await hub.stop()
+
+
+def test_a_transcoded_camera_hands_over_yuv420p_frames(rtsp_server: RtspServer) -> None:
+    """The H.265 test camera decodes to yuv444p12le. Every viewer's VP8 encoder reads the same frames in
+    a worker thread, and aiortc converts any frame that is not yuv420p with the frame's own converter:
+    three viewers converting one frame at once crashed the gateway (tests/failing_gateway_probe.py)."""
+    formats = asyncio.run(frame_formats(rtsp_server.url("hevc"), 5))
+    assert formats == ["yuv420p"] * 5
+
+
+async def frame_formats(url: str, count: int) -> list[str]:
+    loop = asyncio.get_running_loop()
+    reader = await loop.run_in_executor(None, CameraReader.open, url, 10.0, False, DropQueue(50))
+    assert reader.decoding
+    reader.start(loop)
+    try:
+        formats = []
+        async with asyncio.timeout(60):
+            while len(formats) < count:
+                frame = await reader.recv()
+                assert isinstance(frame, av.VideoFrame)
+                formats.append(frame.format.name)
+        return formats
+    finally:
+        await loop.run_in_executor(None, reader.close, 11.0)

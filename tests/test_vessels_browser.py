@@ -15,7 +15,7 @@ from data.apikeys import create_api_key
 from data.models import utcnow
 from data.vessels import API_CHANNEL, check_silent, upsert_zone
 from layers.vessels import STATE_STYLE, ZONE_COLOUR
-from tests.browser import LiveApp, login, start_app, stop_app, watch
+from tests.browser import LiveApp, login, start_app, stopped_at_end, watch
 from tests.dbfixtures import open_runtime
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -27,12 +27,11 @@ ZONE = {"type": "Polygon", "coordinates": [[[107.55, 16.40], [107.65, 16.40], [1
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveApp, str]]:
     tmp: Path = tmp_path_factory.mktemp("vessels")
     url = f"sqlite:///{tmp / 'live.sqlite3'}"
-    app = start_app(tmp, IOC_DATABASE_URL=url, IOC_DEMO="false", IOC_RUN_STREAMS="false")
-    with open_runtime(url) as runtime, runtime.session() as session:
-        upsert_zone(session, "VL-T", "Vùng thử nghiệm", ZONE)
-        _, key = create_api_key(session, "Trạm bờ thử nghiệm", API_CHANNEL)
-    yield app, key
-    stop_app(app)
+    with stopped_at_end(start_app(tmp, IOC_DATABASE_URL=url, IOC_DEMO="false", IOC_RUN_STREAMS="false")) as app:
+        with open_runtime(url) as runtime, runtime.session() as session:
+            upsert_zone(session, "VL-T", "Vùng thử nghiệm", ZONE)
+            _, key = create_api_key(session, "Trạm bờ thử nghiệm", API_CHANNEL)
+        yield app, key
     assert "Traceback" not in app.log(), app.log()[-3000:]
 
 
