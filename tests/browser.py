@@ -16,7 +16,7 @@ from typing import Any
 import psutil
 import pytest
 import requests
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("IOC_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -25,6 +25,10 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
 ]
 ADMIN = ("quantri", "mat-khau-quan-tri-01")
+# How long ``expect`` waits for a state (Playwright's default is 5 s). A deadline, never a pace: a
+# passing check returns as soon as its state is there, and a loaded machine (the run's own CPU
+# burners, a busy CI) can take many seconds to render a Dash page.
+EXPECT_TIMEOUT_MS = 30_000
 
 
 def free_port() -> int:
@@ -45,6 +49,7 @@ def playwright() -> Iterator[Playwright]:
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is required at {CHROMIUM} (apt-get install chromium)", pytrace=False)
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     try:
         yield b
@@ -102,10 +107,11 @@ def start_app(tmp: Path, **env: str) -> LiveApp:
         if process.poll() is not None:
             pytest.fail(f"app.py exited early:\n{app.log()}", pytrace=False)
         try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
+            if requests.get(f"{url}/healthz", timeout=5).ok:
                 return app
         except requests.RequestException:
-            time.sleep(0.3)
+            pass  # not listening yet
+        time.sleep(0.3)
     stop_app(app)
     pytest.fail(f"app.py did not answer in 120 s:\n{app.log()}", pytrace=False)
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 REDIS_URL = os.environ.get("IOC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
-pytest_plugins = ["tests.dbfixtures", "tests.browser", "tests.conftest_streams"]
+pytest_plugins = ["tests.dbfixtures", "tests.browser", "tests.conftest_streams", "tests.load"]
 LEFTOVER_GRACE_S = 15.0  # what was told to stop just before the end gets this long to go
 LEFTOVERS = pytest.StashKey[list[str]]()
 

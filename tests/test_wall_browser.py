@@ -67,7 +67,7 @@ def stats(page: Page, camera_id: str | int) -> dict[str, Any] | None:
     return result
 
 
-def wait_live(page: Page, selector: str, timeout_s: float = 15) -> dict[str, Any]:
+def wait_live(page: Page, selector: str, timeout_s: float = 60) -> dict[str, Any]:
     """Wait until the tile at ``selector`` decodes frames and says TRỰC TIẾP."""
     tile = page.locator(selector)
     camera_id = tile.get_attribute("data-camera-id")
