@@ -62,7 +62,7 @@ def pulled_urls(gateway: GatewayThread) -> list[str]:
         done.set()
 
     gateway.loop.call_soon_threadsafe(read)
-    assert done.wait(5)
+    assert done.wait(30)
     return urls
 
 
@@ -77,7 +77,7 @@ def test_demo_cameras_go_through_the_rtsp_server(demo_gateway: tuple[Runtime, Ga
 def test_demo_cameras_without_gstreamer_play_the_clips(tmp_path: Path, clip_dir: Path) -> None:
     with started(tmp_path, clip_dir, streams_gst_python=str(tmp_path / "no-python")) as (runtime, gateway):
         assert snapshot(runtime, 1).shape == (360, 640, 3)
-        assert all(url.endswith(".ts") for url in wait_for(lambda: pulled_urls(gateway), 5))
+        assert all(url.endswith(".ts") for url in wait_for(lambda: pulled_urls(gateway), 30))
         unknown = requests.get(
             f"{runtime.settings.streams_base_url}/internal/cameras/99/snapshot.jpg",
             headers={"X-IOC-Token": TOKEN},

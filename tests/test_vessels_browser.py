@@ -67,12 +67,12 @@ def test_posted_boats_appear_on_the_map_in_their_state(live: tuple[LiveApp, str]
     expect(page.locator(".leaflet-tooltip")).to_contain_text("Mất tín hiệu")
 
     # A new boat reports while the map is open: it appears without a reload (the live feed's "vessels").
-    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "on", timeout=10_000)
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "on")
     more = [{"vessel": "TTH-4-TS", "at": at(0), "lat": 16.46, "lon": 107.59, "speed_kn": 3}]
     answer = requests.post(f"{app.url}/api/vessels/positions", json=more, headers={"X-API-Key": key}, timeout=30)
     assert answer.status_code == 200 and answer.json()["stored"] == 1
     ok_boats = page.locator(f"#map-map path.leaflet-interactive[fill='{STATE_STYLE['ok'][0]}']")
-    expect(ok_boats).to_have_count(2, timeout=4_000)
+    expect(ok_boats).to_have_count(2)
     errors = list(watched.errors)
     context.close()
     assert errors == [], "\n".join(errors)
