@@ -308,6 +308,11 @@ class Settings(BaseSettings):
     streams_open_workers: int = Field(
         default=4, ge=1, le=64, description="threads that open cameras (each open blocks ~1.4 s)"
     )
+    streams_stop_timeout_s: float = Field(
+        default=10.0, ge=1, le=120,
+        description="a stopping gateway waits this long for each of its parts (viewers, pulls, encoder threads) "
+                    "before leaving it behind",
+    )
     streams_transcode_all: bool = Field(
         default=False, description="decode and re-encode every camera to VP8: for comparisons only (~10x the CPU)"
     )

@@ -12,6 +12,7 @@ from data.errors import ConfigError
 from data.runtime import build_runtime
 from data.settings import load_settings
 from streams.gateway import create_gateway
+from streams.pool import PooledLoop
 
 
 def main(argv: list[str]) -> int:
@@ -28,7 +29,8 @@ def main(argv: list[str]) -> int:
         print(exc.message, file=sys.stderr)
         return 2
     try:
-        web.run_app(create_gateway(runtime), host=settings.streams_host, port=settings.streams_port, print=None)
+        web.run_app(create_gateway(runtime), host=settings.streams_host, port=settings.streams_port, print=None,
+                    loop=PooledLoop())  # worker threads that cannot hold up the exit (streams/pool.py)
     finally:
         runtime.close()
     return 0

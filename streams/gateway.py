@@ -7,6 +7,7 @@ app except for the WebRTC media itself. ``run_gateway_in_thread`` runs it inside
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import threading
@@ -26,6 +27,7 @@ from streams.hub import CameraRef, Hub
 from streams.motion_watch import MotionWatch
 from streams.patrol import Patrol
 from streams.peers import PeerManager, check_offer
+from streams.pool import PooledLoop
 from streams.snapshot import MULTIPART_BOUNDARY, mjpeg_jpegs, multipart_part, snapshot_jpeg
 from streams.source import SourceConfig
 
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 TOKEN_HEADER = "X-IOC-Token"
 QUALITIES = ("sub", "main")
 MJPEG_IDLE_S = 5.0  # how often a silent MJPEG stream checks that its client is still there
+SERVER_SHUTDOWN_S = 5.0  # open requests get this long once the gateway stops
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -68,13 +71,20 @@ class Gateway:
         self.motion.start()  # only when some camera is configured for motion
 
     async def stop(self) -> None:
-        """Peers and holds first (they release their pulls), then the pulls, then the last health pass."""
-        await self.patrol.stop()
-        await self.motion.stop()
-        await self.peers.close_all()
-        await self.hub.stop()
-        await self.health.stop()
-        await self.demo.stop()
+        """Peers and holds first (they release their pulls), then the pulls, then the last health pass.
+
+        Each part gets ``streams_stop_timeout_s``: one that hangs (say, waiting on an encoder wedged in
+        a worker thread) is left behind with a warning, and the parts after it still stop.
+        """
+        bound = self.runtime.settings.streams_stop_timeout_s
+        parts = (("patrol", self.patrol.stop), ("motion watch", self.motion.stop), ("viewers", self.peers.close_all),
+                 ("pulls", self.hub.stop), ("health", self.health.stop), ("demo", self.demo.stop))
+        for name, stop in parts:
+            try:
+                async with asyncio.timeout(bound):
+                    await stop()
+            except TimeoutError:
+                log.warning("gateway: stopping the %s took over %.0f s; left behind", name, bound)
 
     async def camera(self, camera_id: int, quality: str) -> CameraRef:
         """The camera to pull for a request; its URL never leaves the gateway."""
@@ -241,7 +251,7 @@ class GatewayThread:
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        self._loop = asyncio.new_event_loop()
+        self._loop = PooledLoop()  # its worker threads never hold up the process's exit
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
         self._error: BaseException | None = None
@@ -264,11 +274,20 @@ class GatewayThread:
         if self._error is not None:
             raise self._error
 
-    def stop(self, timeout_s: float = 30.0) -> None:
-        """Close every peer and pull, then end the thread."""
+    def stop(self, timeout_s: float | None = None) -> bool:
+        """Close every peer and pull, then end the thread; False (logged) when it has not ended in time.
+
+        The default wait covers every bounded part of the stop (``stop_budget_s``).
+        """
         if self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout_s)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the thread is ending
+                self._loop.call_soon_threadsafe(self._stop.set)
+        budget = timeout_s if timeout_s is not None else stop_budget_s(self._runtime.settings.streams_stop_timeout_s)
+        self._thread.join(budget)
+        if self._thread.is_alive():
+            log.error("gateway: still stopping after %.0f s; its threads are daemons and end with the process", budget)
+            return False
+        return True
 
     def _main(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -280,13 +299,30 @@ class GatewayThread:
                 log.exception("gateway: stopped by an error")
         finally:
             self._ready.set()
+            self._close_loop()
+
+    def _close_loop(self) -> None:
+        """Cancel what is left on the loop, give the worker threads a bounded time, close the loop."""
+        bound = self._runtime.settings.streams_stop_timeout_s
+        try:
+            tasks = [task for task in asyncio.all_tasks(self._loop) if not task.done()]
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                self._loop.run_until_complete(asyncio.wait(tasks, timeout=bound))
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+        finally:
+            self._loop.pool.shutdown(wait=False, cancel_futures=True)
+            busy = self._loop.pool.join(bound)
+            if busy:
+                log.warning("gateway: %s still busy after %.0f s; left to end with the process", ", ".join(busy), bound)
             self._loop.close()
 
     async def _serve(self) -> None:
         settings = self._runtime.settings
         self._stop = asyncio.Event()
         self.app = create_gateway(self._runtime)
-        runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=5)
+        runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=SERVER_SHUTDOWN_S)
         await runner.setup()
         try:
             await web.TCPSite(runner, settings.streams_host, settings.streams_port).start()
@@ -295,6 +331,14 @@ class GatewayThread:
             await self._stop.wait()
         finally:
             await runner.cleanup()
+
+
+STOP_PARTS = 8  # the six parts of Gateway.stop, the tasks left on the loop, the worker threads
+
+
+def stop_budget_s(part_timeout_s: float) -> float:
+    """The longest a gateway's stop can take when every part of it runs into its bound."""
+    return STOP_PARTS * part_timeout_s + SERVER_SHUTDOWN_S
 
 
 def run_gateway_in_thread(runtime: Runtime) -> GatewayThread:

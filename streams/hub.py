@@ -10,9 +10,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from streams.pool import WorkerPool
 from streams.source import CameraSource, SourceConfig
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class Hub:
         self._config = config
         # Opening a camera blocks a thread ~1.4 s (and closing may wait for a read timeout):
         # a pool of their own keeps them from starving the loop's default executor.
-        self._executor = ThreadPoolExecutor(open_workers, thread_name_prefix="camera-open")
+        self._executor = WorkerPool(open_workers, "camera-open")
         self._sources: dict[str, CameraSource] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._closing: set[asyncio.Task[None]] = set()
@@ -108,5 +108,7 @@ class Hub:
             timer.cancel()
         self._timers.clear()
         sources, self._sources = list(self._sources.values()), {}
-        await asyncio.gather(*(s.stop() for s in sources), *self._closing, return_exceptions=True)
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        try:
+            await asyncio.gather(*(s.stop() for s in sources), *self._closing, return_exceptions=True)
+        finally:  # even when the gateway's stop gives up waiting: no camera opens after this
+            self._executor.shutdown(wait=False, cancel_futures=True)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, tzinfo
 
 import av
 from av.video.codeccontext import VideoCodecContext
+from av.video.reformatter import VideoReformatter
 
 from data.alerts import raise_alert
 from data.models import Camera, CameraStatus, utcnow
@@ -103,6 +104,7 @@ class MotionAnalyser:
     def __init__(self, config: MotionConfig, snapshot_width: int) -> None:
         self.detector = MotionDetector(config)
         self._follower = GopFollower()
+        self._to_gray = VideoReformatter()  # a transcoded camera's frames are shared: never use theirs
         self._snapshot_width = snapshot_width
         self.pictures = 0  # pictures the detector has seen (tests read it)
 
@@ -112,7 +114,7 @@ class MotionAnalyser:
         if frame is None:
             return None
         self.pictures += 1
-        event = self.detector.push(frame.to_ndarray(format="gray"), now)
+        event = self.detector.push(self._to_gray.reformat(frame, format="gray").to_ndarray(), now)
         if event is None:
             return None
         return event, encode_jpeg(frame, SNAPSHOT_QUALITY, self._snapshot_width)

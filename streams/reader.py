@@ -24,6 +24,7 @@ from typing import Any
 
 import av
 from aiortc.mediastreams import MediaStreamError
+from av.video.reformatter import VideoReformatter
 from av.video.stream import VideoStream
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class CameraReader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._to_yuv420 = VideoReformatter()  # this thread's own converter (see ``_yuv420``)
 
     @classmethod
     def open(cls, url: str, timeout_s: float, transcode: bool, queue: DropQueue) -> CameraReader:
@@ -192,9 +194,22 @@ class CameraReader:
         if not self.decoding:
             return [packet]
         try:
-            return [f for f in self._stream.codec_context.decode(packet) if isinstance(f, av.VideoFrame)]
+            frames = [f for f in self._stream.codec_context.decode(packet) if isinstance(f, av.VideoFrame)]
         except av.FFmpegError:
             return []  # a damaged packet: the decoder picks up again at the next one
+        return [self._yuv420(frame) for frame in frames]
+
+    def _yuv420(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """The frame in yuv420p, converted here, once.
+
+        Every viewer's VP8 encoder reads the same frame in a worker thread, and aiortc converts a frame
+        that is not yuv420p (H.265 cameras often send 4:2:2, 4:4:4 or full range) with the frame's own
+        converter: two encoders converting one frame at once share one SwsContext, which crashed the
+        process or wedged both threads for good. Converted once, it is only ever read.
+        """
+        if frame.format.name == "yuv420p":
+            return frame
+        return self._to_yuv420.reformat(frame, format="yuv420p")
 
     def _hand_over(self, item: Media | None) -> None:
         loop = self._loop

@@ -17,6 +17,7 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 from av.frame import Frame
 from av.video.codeccontext import VideoCodecContext
+from av.video.reformatter import VideoReformatter
 
 from streams.source import CameraSource
 
@@ -47,10 +48,15 @@ def decode_gop(gop: list[bytes], codec: str) -> av.VideoFrame | None:
 
 
 def encode_jpeg(frame: av.VideoFrame, quality: int, width: int | None = None) -> bytes:
-    """JPEG bytes of a picture, scaled down to ``width`` (keeping its aspect) when it is wider."""
+    """JPEG bytes of a picture, scaled down to ``width`` (keeping its aspect) when it is wider.
+
+    A transcoded camera's frame is shared with every viewer's encoder, each in its own thread: it is
+    converted with a converter of this call's own, never the frame's (see ``CameraReader._yuv420``).
+    """
+    size = (frame.width, frame.height)
     if width is not None and frame.width > width:
-        frame = frame.reformat(width=width, height=max(2, round(frame.height * width / frame.width)))
-    image = frame.to_ndarray(format="bgr24")
+        size = (width, max(2, round(frame.height * width / frame.width)))
+    image = VideoReformatter().reformat(frame, width=size[0], height=size[1], format="bgr24").to_ndarray()
     ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ValueError("JPEG encoding failed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -12,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import requests
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("IOC_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -23,6 +25,10 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
 ]
 ADMIN = ("quantri", "mat-khau-quan-tri-01")
+# How long ``expect`` waits for a state (Playwright's default is 5 s). A deadline, never a pace: a
+# passing check returns as soon as its state is there, and a loaded machine (the run's own CPU
+# burners, a busy CI) can take many seconds to render a Dash page.
+EXPECT_TIMEOUT_MS = 30_000
 
 
 def free_port() -> int:
@@ -43,9 +49,12 @@ def playwright() -> Iterator[Playwright]:
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is required at {CHROMIUM} (apt-get install chromium)", pytrace=False)
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-    yield b
-    b.close()
+    try:
+        yield b
+    finally:
+        b.close()
 
 
 @dataclass
@@ -98,10 +107,11 @@ def start_app(tmp: Path, **env: str) -> LiveApp:
         if process.poll() is not None:
             pytest.fail(f"app.py exited early:\n{app.log()}", pytrace=False)
         try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
+            if requests.get(f"{url}/healthz", timeout=5).ok:
                 return app
         except requests.RequestException:
-            time.sleep(0.3)
+            pass  # not listening yet
+        time.sleep(0.3)
     stop_app(app)
     pytest.fail(f"app.py did not answer in 120 s:\n{app.log()}", pytrace=False)
 
@@ -113,18 +123,43 @@ def start_app_with_user(tmp: Path, username: str, password: str, role: str) -> L
 
     url = f"sqlite:///{tmp / 'live.sqlite3'}"
     app = start_app(tmp, IOC_DATABASE_URL=url, IOC_DEMO="false")
-    with open_runtime(url) as runtime, runtime.session() as session:
+    with stopped_at_end(app, only_on_error=True), open_runtime(url) as runtime, runtime.session() as session:
         create_user(session, username, password, role)
     return app
 
 
 def stop_app(app: LiveApp) -> None:
+    """SIGTERM (the app stops its gateway and its demo RTSP server), SIGKILL if it is still there after
+    30 s; then whatever it started and left behind is killed too, so that nothing outlives the test."""
+    try:
+        started = psutil.Process(app.process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        started = []
     app.process.terminate()
     try:
-        app.process.wait(timeout=15)
+        app.process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         app.process.kill()
         app.process.wait()
+    for process in started:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    psutil.wait_procs(started, timeout=30)
+
+
+@contextlib.contextmanager
+def stopped_at_end(app: LiveApp, only_on_error: bool = False) -> Iterator[LiveApp]:
+    """The app, stopped however the block ends (a failing seed, set-up or test included).
+
+    ``only_on_error``: stopped only when the block fails (the caller keeps a working app).
+    """
+    try:
+        yield app
+    except BaseException:
+        stop_app(app)
+        raise
+    if not only_on_error:
+        stop_app(app)
 
 
 @dataclass

@@ -17,13 +17,16 @@ import redis
 pytest.register_assert_rewrite("tests.dbfixtures", "tests.browser", "tests.conftest_streams")
 
 from tests.dbfixtures import fresh_pg_database, settings_for  # noqa: E402
+from tests.leftovers import leftovers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # ../shared/data beside the project; IOC_TEST_SHARED_DATA points elsewhere (e.g. from a git worktree).
 SHARED_DATA = Path(os.environ.get("IOC_TEST_SHARED_DATA", ROOT.parent / "shared" / "data"))
 REDIS_URL = os.environ.get("IOC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
-pytest_plugins = ["tests.dbfixtures", "tests.browser", "tests.conftest_streams"]
+pytest_plugins = ["tests.dbfixtures", "tests.browser", "tests.conftest_streams", "tests.load"]
+LEFTOVER_GRACE_S = 15.0  # what was told to stop just before the end gets this long to go
+LEFTOVERS = pytest.StashKey[list[str]]()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -58,6 +61,22 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     for key in client.scan_iter(f"{prefix}*"):
         client.delete(key)
     client.close()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run when a thread or process it started is still alive: it would hold the run open."""
+    found = leftovers(LEFTOVER_GRACE_S)
+    if found:
+        session.config.stash[LEFTOVERS] = found
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    found = terminalreporter.config.stash.get(LEFTOVERS, [])
+    if found:
+        terminalreporter.section("still running at the end of the run (the run fails)", red=True)
+        for line in found:
+            terminalreporter.write_line(line)
 
 
 __all__ = ["ROOT", "SHARED_DATA", "settings_for"]

@@ -3,6 +3,7 @@ logged-in Flask app that serves a tile page and the camera API. Nothing is mocke
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
@@ -100,8 +101,21 @@ HEVC = (
 @pytest.fixture(scope="module")
 def rtsp_server() -> Iterator[RtspServer]:
     server = RtspServer({"cam": LIVE, "cam2": "live:320x240@25", "bframes": B_FRAMES, "hevc": HEVC}).start()
-    yield server
-    server.kill()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@contextlib.contextmanager
+def running_gateway(runtime: Runtime) -> Iterator[GatewayThread]:
+    """The gateway in a thread, stopped however the block ends; a stop that does not finish fails the test."""
+    gateway = run_gateway_in_thread(runtime)
+    try:
+        yield gateway
+    finally:
+        if not gateway.stop():
+            pytest.fail("the stream gateway did not stop within its bounds (see the log)", pytrace=False)
 
 
 class ViewerUser(UserMixin):
@@ -207,20 +221,31 @@ def streams_settings(database_url: str, **overrides: Any) -> Any:
 def streams_env(rtsp_server: RtspServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamsEnv]:
     """SQLite runtime with cameras, the gateway in a thread, and the web app in another."""
     tmp = tmp_path_factory.mktemp("streams")
-    runtime = build_runtime(streams_settings(f"sqlite:///{tmp / 'ioc.sqlite3'}"))
-    gateway = run_gateway_in_thread(runtime)
-    server = make_server("127.0.0.1", free_port(), make_web_app(runtime), threaded=True)
+    # Whatever fails, in the test or half-way through this set-up, everything started is stopped
+    # (last started, first stopped): a gateway left running holds the test run open at its exit.
+    with contextlib.ExitStack() as started:
+        runtime = build_runtime(streams_settings(f"sqlite:///{tmp / 'ioc.sqlite3'}"))
+        started.callback(runtime.close)
+        gateway = started.enter_context(running_gateway(runtime))
+        web = started.enter_context(serving(make_web_app(runtime)))
+        env = StreamsEnv(runtime, gateway, web, rtsp_server)
+        env.add_camera("CAM-01", rtsp_server.url("cam"))
+        env.add_camera("CAM-02", rtsp_server.url("cam2"))
+        env.add_camera("CAM-DEAD", f"rtsp://admin:{SECRET}@127.0.0.1:{free_port()}/nothing")
+        yield env
+
+
+@contextlib.contextmanager
+def serving(app: Flask) -> Iterator[WebApp]:
+    """A Flask app on a free loopback port, in a thread, until the block ends."""
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="test-web", daemon=True)
     thread.start()
-    web = WebApp(f"http://127.0.0.1:{server.server_port}", server, thread)
-    env = StreamsEnv(runtime, gateway, web, rtsp_server)
-    env.add_camera("CAM-01", rtsp_server.url("cam"))
-    env.add_camera("CAM-02", rtsp_server.url("cam2"))
-    env.add_camera("CAM-DEAD", f"rtsp://admin:{SECRET}@127.0.0.1:{free_port()}/nothing")
-    yield env
-    server.shutdown()
-    gateway.stop()
-    runtime.close()
+    try:
+        yield WebApp(f"http://127.0.0.1:{server.server_port}", server, thread)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def wait_for(predicate: Any, timeout_s: float, interval_s: float = 0.2, what: str = "condition") -> Any:

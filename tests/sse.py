@@ -71,7 +71,7 @@ class SseReader:
         except (requests.RequestException, AttributeError, ValueError):
             return  # closed by close() or by the server
 
-    def wait_for(self, match: Callable[[Received], bool], timeout: float = 5.0) -> Received:
+    def wait_for(self, match: Callable[[Received], bool], timeout: float = 30.0) -> Received:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from data.kpi import period_of, shift_period
 from data.models import AdminUnit, Agency, Indicator, IndicatorValue, Role
-from tests.browser import LiveApp, login, start_app_with_user, stop_app, watch
+from tests.browser import LiveApp, login, start_app_with_user, stopped_at_end, watch
 from tests.dbfixtures import open_runtime
 
 pytestmark = pytest.mark.browser
@@ -53,10 +53,9 @@ def _seed(database_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    app = start_app_with_user(tmp_path_factory.mktemp("kpis"), "lanhdao", PASSWORD, Role.LEADER)
-    _seed(app.database_url)
-    yield app
-    stop_app(app)
+    with stopped_at_end(start_app_with_user(tmp_path_factory.mktemp("kpis"), "lanhdao", PASSWORD, Role.LEADER)) as app:
+        _seed(app.database_url)
+        yield app
 
 
 def test_leader_reads_cards_and_drills_down(live: LiveApp, browser: Browser) -> None:

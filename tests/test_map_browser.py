@@ -22,7 +22,7 @@ from sqlalchemy import select
 from data.models import AdminUnit, AuditEntry, Category, Report, ReportStatus, utcnow
 from data.queries import ReportFilter
 from layers.density import density_cells
-from tests.browser import LiveApp, login, start_app, stop_app, watch
+from tests.browser import LiveApp, login, start_app, stopped_at_end, watch
 from tests.dbfixtures import open_runtime
 from tests.factories import HUE_LAT, HUE_LON
 
@@ -69,11 +69,10 @@ def _seed(database_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    app = start_app(tmp_path_factory.mktemp("map"), IOC_DEMO="false",
-                    IOC_MAP_DARK_TILE_URL="/tiles/dark/{z}/{x}/{y}.png")
-    _seed(app.database_url)
-    yield app
-    stop_app(app)
+    with stopped_at_end(start_app(tmp_path_factory.mktemp("map"), IOC_DEMO="false",
+                                  IOC_MAP_DARK_TILE_URL="/tiles/dark/{z}/{x}/{y}.png")) as app:
+        _seed(app.database_url)
+        yield app
 
 
 @pytest.fixture
@@ -82,8 +81,8 @@ def page(live: LiveApp, browser: Browser) -> Iterator[Page]:
     watched = watch(context.new_page())
     login(watched.page, live.url)
     yield watched.page
+    context.close()  # before the check: a failing check must not leave the page open
     assert watched.errors == []
-    context.close()
 
 
 def _cells(live: LiveApp, zoom: int, **filters: object) -> int:

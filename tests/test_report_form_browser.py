@@ -77,7 +77,7 @@ def test_a_citizen_sends_a_report_with_a_photo_from_a_phone(live: LiveApp, brows
     page.click("#rf-submit")
 
     code = page.locator("#rf-code")
-    expect(code).to_have_text(re.compile(r"^HUE-\d{4}-[2-9A-Z]{7}$"), timeout=20_000)
+    expect(code).to_have_text(re.compile(r"^HUE-\d{4}-[2-9A-Z]{7}$"))
     expect(page.locator("#rf-follow")).to_have_attribute("href", f"/public?code={code.inner_text()}")
     report = _report(live, code.inner_text())
     assert report is not None and report["channel"] == "web" and report["consent"] is True
@@ -119,7 +119,7 @@ def test_too_long_text_shows_the_error_next_to_the_field_and_keeps_the_input(liv
     # Shortened, the same page (and token) sends it.
     page.fill("#rf-description", text[:3000])
     page.click("#rf-submit")
-    expect(page.locator("#rf-code")).to_be_visible(timeout=20_000)
+    expect(page.locator("#rf-code")).to_be_visible()
     assert [e for e in watched.errors if "400" not in e] == []  # the refused POST logs a 400
     context.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,15 +12,18 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.conftest_streams import LIVE, RtspServer, StreamsEnv, wait_for
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+# Deadlines of the states waited on: generous, since the machine may be loaded (CPU burners, CI).
+PLAY_S = 60
 
 
 @pytest.fixture
 def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
     opened: list[BrowserContext] = []
     yield opened
-    for context in opened:
-        context.close()
+    with contextlib.ExitStack() as closing:  # every one closed (its peers with it), even if one fails
+        for context in opened:
+            closing.callback(context.close)
 
 
 def open_tile(browser: Browser, contexts: list[BrowserContext], env: StreamsEnv, camera_id: int) -> Page:
@@ -52,14 +56,13 @@ def overlay(page: Page) -> str:
 def test_tile_plays_h264_passthrough(browser: Browser, contexts: list[BrowserContext], streams_env: StreamsEnv) -> None:
     camera_id = streams_env.cameras["CAM-01"]
     page = open_tile(browser, contexts, streams_env, camera_id)
-    first = wait_live(page, camera_id, 15)
+    first = wait_live(page, camera_id, PLAY_S)
     assert first["codec"] == "video/H264"
     assert first["transcoding"] is False and first["mode"] == "webrtc"
     assert "TRỰC TIẾP" in overlay(page)
     assert "chuyển mã" not in overlay(page)
-    time.sleep(1.5)
-    later = tile(page, camera_id)
-    assert later["framesDecoded"] >= first["framesDecoded"] + 20  # 25 fps: ~37 in 1.5 s
+    wait_for(lambda: tile(page, camera_id)["framesDecoded"] >= first["framesDecoded"] + 20, PLAY_S,
+             what="the tile to keep decoding frames")
     assert page.evaluate("document.querySelector('.ioc-tile video').videoWidth") == 640
 
 
@@ -70,12 +73,12 @@ def test_tile_shows_offline_and_plays_again_without_reload(
     try:
         camera_id = streams_env.add_camera("CAM-KILL", camera.url("cam"))
         page = open_tile(browser, contexts, streams_env, camera_id)
-        wait_live(page, camera_id, 15)
+        wait_live(page, camera_id, PLAY_S)
         page.evaluate("window.__sameDocument = true")
 
         camera.kill()
         killed = time.monotonic()
-        wait_for(lambda: "mất tín hiệu" in overlay(page), 5, what="the tile to say the camera is offline")
+        wait_for(lambda: "mất tín hiệu" in overlay(page), PLAY_S, what="the tile to say the camera is offline")
         assert tile(page, camera_id)["state"] == "offline"
         assert "hình ảnh cũ" in overlay(page)  # and how old its last picture is
         offline_after = time.monotonic() - killed
@@ -85,7 +88,7 @@ def test_tile_shows_offline_and_plays_again_without_reload(
         frames = tile(page, camera_id)["framesDecoded"]
         wait_for(
             lambda: tile(page, camera_id)["state"] == "live" and tile(page, camera_id)["framesDecoded"] > frames + 10,
-            10,
+            PLAY_S,
             what="the tile to play again",
         )
         assert page.evaluate("window.__sameDocument") is True  # no reload
@@ -101,7 +104,7 @@ def test_one_pull_for_two_viewers_closed_after_grace(
     before = streams_env.status()["opened_total"]
     pages = [open_tile(browser, contexts, streams_env, camera_id) for _ in range(2)]
     for page in pages:
-        wait_live(page, camera_id, 15)
+        wait_live(page, camera_id, PLAY_S)
     health = streams_env.camera_status(camera_id)
     assert health is not None and health["viewers"] == 2
     assert streams_env.status()["opened_total"] - before == 1
@@ -110,7 +113,7 @@ def test_one_pull_for_two_viewers_closed_after_grace(
         context.close()
     contexts.clear()
     closed = time.monotonic()
-    wait_for(lambda: streams_env.camera_status(camera_id) is None, 20, what="the pull to close after the grace")
+    wait_for(lambda: streams_env.camera_status(camera_id) is None, PLAY_S, what="the pull to close after the grace")
     grace = streams_env.runtime.settings.streams_idle_grace_s
     assert time.monotonic() - closed >= grace - 0.5
 
@@ -125,7 +128,7 @@ def test_mjpeg_fallback_without_webrtc(
     page.goto(f"{streams_env.web.url}/test-login")
     camera_id = streams_env.cameras["CAM-01"]
     page.goto(f"{streams_env.web.url}/tile/{camera_id}")
-    wait_for(lambda: tile(page, camera_id)["state"] == "live", 15, what="the MJPEG tile to play")
+    wait_for(lambda: tile(page, camera_id)["state"] == "live", PLAY_S, what="the MJPEG tile to play")
     assert tile(page, camera_id)["mode"] == "mjpeg"
     assert page.evaluate("document.querySelector('.ioc-tile img').naturalWidth") == 640
 
@@ -133,18 +136,18 @@ def test_mjpeg_fallback_without_webrtc(
 def test_hidden_tile_closes_its_peer(browser: Browser, contexts: list[BrowserContext], streams_env: StreamsEnv) -> None:
     camera_id = streams_env.add_camera("CAM-HIDE", streams_env.rtsp.url("cam"))
     page = open_tile(browser, contexts, streams_env, camera_id)
-    wait_live(page, camera_id, 15)
+    wait_live(page, camera_id, PLAY_S)
     page.evaluate("document.querySelector('.ioc-tile').style.marginTop = '3000px'")  # scrolled out of view
-    wait_for(lambda: tile(page, camera_id)["state"] == "paused", 5, what="the tile to pause")
-    wait_for(lambda: (streams_env.camera_status(camera_id) or {}).get("viewers", 0) == 0, 10, what="no viewer")
+    wait_for(lambda: tile(page, camera_id)["state"] == "paused", PLAY_S, what="the tile to pause")
+    wait_for(lambda: (streams_env.camera_status(camera_id) or {}).get("viewers", 0) == 0, PLAY_S, what="no viewer")
     page.evaluate("document.querySelector('.ioc-tile').style.marginTop = '0px'")
-    wait_live(page, camera_id, 15)
+    wait_live(page, camera_id, PLAY_S)
 
 
 def test_transcoded_camera_says_so(browser: Browser, contexts: list[BrowserContext], streams_env: StreamsEnv) -> None:
     """An H.265 camera reaches the browser as VP8, and its tile shows the "chuyển mã" badge."""
     camera_id = streams_env.add_camera("CAM-H265", streams_env.rtsp.url("hevc"))
     page = open_tile(browser, contexts, streams_env, camera_id)
-    stats = wait_live(page, camera_id, 20)
+    stats = wait_live(page, camera_id, PLAY_S)
     assert stats["codec"] == "video/VP8" and stats["transcoding"] is True
     assert "chuyển mã" in overlay(page)

@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from data.settings import load_settings
 from streams.health import HealthMonitor
 from streams.hub import CameraRef, Hub
 from streams.peers import first_codec
+from streams.reader import CameraReader, DropQueue
 from streams.source import SourceConfig
 from tests.conftest_streams import SECRET, RtspServer, StreamsEnv, streams_settings, wait_for
 
@@ -146,7 +148,7 @@ def test_health_is_written_to_camera_status_and_published(streams_env: StreamsEn
                 row = db.get(CameraStatus, camera_id)
                 return row if row is not None and row.state == "online" and row.thumbnail_jpeg else None
 
-        row = wait_for(online_row, 10, what="an online camera_status row with a thumbnail")
+        row = wait_for(online_row, 60, what="an online camera_status row with a thumbnail")
         assert row.codec == "h264" and row.transcoding is False
         assert (row.width, row.height) == (640, 360)
         assert row.fps is not None and row.fps > 0
@@ -155,7 +157,7 @@ def test_health_is_written_to_camera_status_and_published(streams_env: StreamsEn
         assert any(m["state"] == "online" and m["topic"] == "cameras" for m in messages)
         assert_no_secret(json.dumps(messages))
         # After the last viewer and the grace, the pull closes and its cameras are reported unwatched.
-        wait_for(lambda: streams_env.camera_status(camera_id) is None, 15, what="the pull to close")
+        wait_for(lambda: streams_env.camera_status(camera_id) is None, 60, what="the pull to close")
         assert wait_for(lambda: streams_env.camera_status(camera_id) is None, 1)
         with runtime.session() as db:
             assert db.get(CameraStatus, camera_id).viewers == 0  # type: ignore[union-attr]
@@ -190,7 +192,7 @@ def test_no_url_or_credentials_in_any_response(streams_env: StreamsEnv) -> None:
     texts.append(status.text)
 
     # The gateway itself knows why the dead camera fails, without saying where it is.
-    dead_health = wait_for(lambda: (s := streams_env.camera_status(dead_id)) and s["error"] and s, 10)
+    dead_health = wait_for(lambda: (s := streams_env.camera_status(dead_id)) and s["error"] and s, 60)
     assert dead_health["state"] == "offline"
     texts.append(json.dumps(streams_env.status()))
     with streams_env.runtime.session() as db:
@@ -209,7 +211,7 @@ def test_a_camera_a_browser_cannot_take_is_transcoded(streams_env: StreamsEnv, m
     session.post(url, json={"sdp": browser_like_offer(), "type": "offer"}, timeout=30)  # opens the pull
     wait_for(
         lambda: (h := streams_env.camera_status(camera_id)) and h["transcoding"] and h["codec"] == "decoded",
-        20,
+        60,
         what=f"the {mount} camera to be transcoded",
     )
     answer = session.post(url, json={"sdp": browser_like_offer(), "type": "offer"}, timeout=30).json()
@@ -251,7 +253,7 @@ def test_health_on_postgres_and_redis(rtsp_server: RtspServer, pg_url: str, redi
         assert runtime.redis is not None
         stored = runtime.redis.hgetall(runtime.key("camera", str(camera_id), "health"))
         assert stored[b"state"] == b"online" and stored[b"code"] == b"PG-CAM"
-        message = wait_for(lambda: subscription.get(timeout=0.5), 5, interval_s=0, what="a message on the bus")
+        message = wait_for(lambda: subscription.get(timeout=0.5), 30, interval_s=0, what="a message on the bus")
         assert message["camera_id"] == camera_id and message["state"] == "online"
         subscription.close()
     finally:
@@ -269,3 +271,28 @@ async def one_health_pass(runtime: Any, camera: CameraRef) -> list[Any]:
             return await monitor.run_once()
     finally:
         await hub.stop()
+
+
+def test_a_transcoded_camera_hands_over_yuv420p_frames(rtsp_server: RtspServer) -> None:
+    """The H.265 test camera decodes to yuv444p12le. Every viewer's VP8 encoder reads the same frames in
+    a worker thread, and aiortc converts any frame that is not yuv420p with the frame's own converter:
+    three viewers converting one frame at once crashed the gateway (tests/failing_gateway_probe.py)."""
+    formats = asyncio.run(frame_formats(rtsp_server.url("hevc"), 5))
+    assert formats == ["yuv420p"] * 5
+
+
+async def frame_formats(url: str, count: int) -> list[str]:
+    loop = asyncio.get_running_loop()
+    reader = await loop.run_in_executor(None, CameraReader.open, url, 10.0, False, DropQueue(50))
+    assert reader.decoding
+    reader.start(loop)
+    try:
+        formats = []
+        async with asyncio.timeout(60):
+            while len(formats) < count:
+                frame = await reader.recv()
+                assert isinstance(frame, av.VideoFrame)
+                formats.append(frame.format.name)
+        return formats
+    finally:
+        await loop.run_in_executor(None, reader.close, 11.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -12,10 +13,9 @@ from sqlalchemy import select
 from data.models import Camera, CameraStatus
 from data.queries import camera_rows
 from data.runtime import build_runtime
-from streams.gateway import run_gateway_in_thread
 from streams.hub import CameraRef
 from streams.patrol import due_for_visit
-from tests.conftest_streams import RtspServer, free_port, streams_settings
+from tests.conftest_streams import RtspServer, free_port, running_gateway, streams_settings
 
 
 def test_due_for_visit_picks_idle_cameras_longest_unvisited_first() -> None:
@@ -33,8 +33,8 @@ def test_patrol_marks_idle_cameras_online_or_offline(rtsp_server: RtspServer, tm
     with runtime.session() as s:
         s.add_all([Camera(code="LIVE", name="Live", stream_url=rtsp_server.url("cam")),
                    Camera(code="DEAD", name="Dead", stream_url=f"rtsp://127.0.0.1:{free_port()}/none")])
-    gateway = run_gateway_in_thread(runtime)  # nobody watches: only the patrol pulls
-    try:
+    # nobody watches: only the patrol pulls
+    with contextlib.closing(runtime), running_gateway(runtime) as gateway:
         deadline = time.monotonic() + 40
         states: dict[str, str] = {}
         while time.monotonic() < deadline and states != {"LIVE": "online", "DEAD": "offline"}:
@@ -52,6 +52,3 @@ def test_patrol_marks_idle_cameras_online_or_offline(rtsp_server: RtspServer, tm
         picture = cv2.imdecode(np.frombuffer(thumb, np.uint8), cv2.IMREAD_COLOR)
         assert picture is not None and picture.shape[1] == settings.streams_thumbnail_width
         assert gateway.gateway.patrol.visits >= 1
-    finally:
-        gateway.stop()
-        runtime.close()

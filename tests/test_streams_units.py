@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import threading
 from pathlib import Path
 
 import av
@@ -14,6 +15,7 @@ from data.models import CameraState
 from streams.demo import clip_paths, draw_pattern, write_clip
 from streams.health import camera_state
 from streams.peers import check_offer, first_codec
+from streams.pool import PooledLoop, WorkerPool
 from streams.reader import DropQueue, is_live_url, open_args
 from streams.source import (
     CLOCK_RATE,
@@ -183,3 +185,48 @@ def test_mdns_candidates_are_left_out_of_the_offer() -> None:
     kept = check_offer(sdp, "offer").sdp
     assert ".local" not in kept
     assert "192.168.1.20 58662" in kept and "a=rtpmap:96 H264/90000" in kept
+
+
+def test_worker_pool_runs_jobs_and_hands_errors_back() -> None:
+    pool = WorkerPool(2, "test-pool")
+    try:
+        assert pool.submit(sum, [1, 2, 3]).result(timeout=30) == 6
+        with pytest.raises(ZeroDivisionError):
+            pool.submit(divmod, 1, 0).result(timeout=30)
+    finally:
+        pool.shutdown()
+
+
+def test_worker_pool_stop_cancels_queued_jobs_and_leaves_a_wedged_one_behind() -> None:
+    """A job that never returns stands for a wedged encoder: a stop must not wait for it for ever, and
+    its thread, a daemon, must not hold up the process's exit either."""
+    pool = WorkerPool(1, "test-pool")
+    running, release = threading.Event(), threading.Event()
+
+    def wedged() -> str:
+        running.set()
+        release.wait()
+        return "done"
+
+    stuck = pool.submit(wedged)
+    assert running.wait(30)
+    queued = pool.submit(str, "never run")
+    pool.shutdown(wait=False, cancel_futures=True)
+    assert queued.cancelled()
+    assert pool.join(0.2) == ["test-pool_0"]
+    assert all(t.daemon for t in threading.enumerate() if t.name == "test-pool_0")
+    with pytest.raises(RuntimeError):
+        pool.submit(str, "too late")
+    release.set()
+    assert stuck.result(timeout=30) == "done"
+    assert pool.join(30) == []
+
+
+def test_the_gateway_loop_runs_default_executor_jobs_on_its_pool() -> None:
+    loop = PooledLoop(2, "test-loop")
+    try:
+        name = loop.run_until_complete(loop.run_in_executor(None, lambda: threading.current_thread().name))
+        assert name.startswith("test-loop_")
+    finally:
+        loop.close()
+    assert loop.pool.join(30) == []

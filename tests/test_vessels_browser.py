@@ -15,7 +15,7 @@ from data.apikeys import create_api_key
 from data.models import utcnow
 from data.vessels import API_CHANNEL, check_silent, upsert_zone
 from layers.vessels import STATE_STYLE, ZONE_COLOUR
-from tests.browser import LiveApp, login, start_app, stop_app, watch
+from tests.browser import LiveApp, login, start_app, stopped_at_end, watch
 from tests.dbfixtures import open_runtime
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -27,12 +27,11 @@ ZONE = {"type": "Polygon", "coordinates": [[[107.55, 16.40], [107.65, 16.40], [1
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveApp, str]]:
     tmp: Path = tmp_path_factory.mktemp("vessels")
     url = f"sqlite:///{tmp / 'live.sqlite3'}"
-    app = start_app(tmp, IOC_DATABASE_URL=url, IOC_DEMO="false", IOC_RUN_STREAMS="false")
-    with open_runtime(url) as runtime, runtime.session() as session:
-        upsert_zone(session, "VL-T", "Vùng thử nghiệm", ZONE)
-        _, key = create_api_key(session, "Trạm bờ thử nghiệm", API_CHANNEL)
-    yield app, key
-    stop_app(app)
+    with stopped_at_end(start_app(tmp, IOC_DATABASE_URL=url, IOC_DEMO="false", IOC_RUN_STREAMS="false")) as app:
+        with open_runtime(url) as runtime, runtime.session() as session:
+            upsert_zone(session, "VL-T", "Vùng thử nghiệm", ZONE)
+            _, key = create_api_key(session, "Trạm bờ thử nghiệm", API_CHANNEL)
+        yield app, key
     assert "Traceback" not in app.log(), app.log()[-3000:]
 
 
@@ -68,12 +67,12 @@ def test_posted_boats_appear_on_the_map_in_their_state(live: tuple[LiveApp, str]
     expect(page.locator(".leaflet-tooltip")).to_contain_text("Mất tín hiệu")
 
     # A new boat reports while the map is open: it appears without a reload (the live feed's "vessels").
-    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "on", timeout=10_000)
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "on")
     more = [{"vessel": "TTH-4-TS", "at": at(0), "lat": 16.46, "lon": 107.59, "speed_kn": 3}]
     answer = requests.post(f"{app.url}/api/vessels/positions", json=more, headers={"X-API-Key": key}, timeout=30)
     assert answer.status_code == 200 and answer.json()["stored"] == 1
     ok_boats = page.locator(f"#map-map path.leaflet-interactive[fill='{STATE_STYLE['ok'][0]}']")
-    expect(ok_boats).to_have_count(2, timeout=4_000)
+    expect(ok_boats).to_have_count(2)
     errors = list(watched.errors)
     context.close()
     assert errors == [], "\n".join(errors)

@@ -67,7 +67,7 @@ def stats(page: Page, camera_id: str | int) -> dict[str, Any] | None:
     return result
 
 
-def wait_live(page: Page, selector: str, timeout_s: float = 15) -> dict[str, Any]:
+def wait_live(page: Page, selector: str, timeout_s: float = 60) -> dict[str, Any]:
     """Wait until the tile at ``selector`` decodes frames and says TRỰC TIẾP."""
     tile = page.locator(selector)
     camera_id = tile.get_attribute("data-camera-id")
@@ -142,7 +142,7 @@ def test_kiosk_hides_the_navbar_goes_dark_and_reloads_itself(live: LiveApp, wall
     box = page.locator("#cameras-box").bounding_box()
     assert box and box["height"] > 760  # the wall fills the 800 px screen
     page.evaluate("window.__beforeReload = true")
-    page.wait_for_function("window.__beforeReload === undefined", timeout=15_000)
+    page.wait_for_function("window.__beforeReload === undefined", timeout=60_000)
     expect(cells(page)).to_have_count(4)
     assert "kiosk=1" in page.url
 
@@ -153,7 +153,7 @@ def test_tour_advances_the_page(live: LiveApp, wall: WatchedPage) -> None:
     label = page.locator("#cameras-page-label")
     expect(label).to_have_text("Trang 1/3")
     first = cells(page).first.get_attribute("data-cell-camera")
-    expect(label).to_have_text("Trang 2/3", timeout=17_000)
+    expect(label).to_have_text("Trang 2/3", timeout=60_000)
     expect(cells(page)).to_have_count(4)
     assert cells(page).first.get_attribute("data-cell-camera") != first
     page.click("#cameras-prev")
@@ -202,7 +202,7 @@ def test_focus_shows_the_main_stream_and_escape_closes_it(live: LiveApp, wall: W
     expect(focus).to_have_attribute("data-quality", "main")
     expect(focus).to_have_attribute("data-camera-id", camera_id or "")
     expect(page.locator("#cameras-focus .ioc-focus-name")).to_have_text(target.get_attribute("data-name") or "")
-    expect(focus.locator(".ioc-badge-state")).to_have_text("TRỰC TIẾP", timeout=15_000)
+    expect(focus.locator(".ioc-badge-state")).to_have_text("TRỰC TIẾP", timeout=60_000)
     assert (focus.bounding_box() or {}).get("width", 0) > 1000
 
     page.keyboard.press("Escape")
@@ -227,7 +227,7 @@ def test_an_alert_near_a_camera_pops_it(live: LiveApp, wall: WatchedPage, camera
         session.commit()
     engine.dispose()
     focus = page.locator("#cameras-focus .ioc-focus .ioc-tile")
-    expect(focus).to_have_attribute("data-camera-id", str(camera["id"]), timeout=15_000)
+    expect(focus).to_have_attribute("data-camera-id", str(camera["id"]), timeout=60_000)
     expect(focus).to_have_attribute("data-quality", "main")
     expect(page.locator("#cameras-pop-notice")).to_contain_text("Va chạm giao thông")
     expect(page.locator("#cameras-pop-notice")).to_contain_text(camera["name"])
