@@ -28,7 +28,7 @@ from dashboard.tiles import init_tiles
 from data.db import startup_lock
 from data.errors import ConfigError, IocError, ServiceUnavailable
 from data.models import Agency
-from data.runtime import Runtime, build_runtime
+from data.runtime import Runtime, build_runtime, watch_sweeps
 from data.settings import Settings, load_settings
 from data.users import create_demo_accounts, ensure_admin
 
@@ -165,7 +165,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> dash.Dash:
     init_callback_guard(app)  # after Dash's own set-up hooks, so every callback is registered when it runs
     init_security_headers(server, app.csp_hashes)
     server.extensions["ioc"].jobs.start()
-    server.extensions["ioc"].watch_sweeps()  # an alert when new reports stop being processed
+    watch_sweeps(server.extensions["ioc"])  # an alert when new reports stop being processed
     return app
 
 

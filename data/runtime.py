@@ -25,55 +25,9 @@ from data.job_runs import JobRuns, SweepWatch
 from data.jobs import InProcessJobs, JobRunner, RqJobs, schedule_for
 from data.report_mirror import SESSION_KEY, ReportMirror
 from data.settings import Settings
+from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    redis: redis.Redis | None
-    bus: EventBus
-    answers: Answers
-    job_runs: JobRuns
-    jobs: JobRunner = field(init=False)
-    sweep_watch: SweepWatch | None = field(default=None, init=False)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commits at the end of the block, rolls back on error."""
-        with session_scope(self.sessions) as session:
-            yield session
-
-    def key(self, *parts: str) -> str:
-        """A Redis key under this deployment's prefix."""
-        return ":".join((self.settings.redis_prefix, *parts))
-
-    def watch_sweeps(self) -> None:
-        """Raise an alert when new reports stop being processed (a serving process calls this once)."""
-        if self.sweep_watch is None:
-            self.sweep_watch = SweepWatch(self)
-            self.sweep_watch.start()
-
-    def after_fork(self) -> None:
-        """In a forked child (an RQ job): never reuse the parent's pooled database connections.
-
-        Two processes on one connection interleave their statements; psycopg's prepared statements then
-        clash ("prepared statement _pg3_0 already exists") and jobs fail. ``close=False`` only drops the
-        child's references: the parent keeps its connections open (psycopg never closes a connection
-        from a process other than the one that opened it). Redis's pool reconnects after a fork by itself.
-        """
-        self.engine.dispose(close=False)
-
-    def close(self) -> None:
-        if self.sweep_watch is not None:
-            self.sweep_watch.stop()
-        self.jobs.stop()
-        self.engine.dispose()
-        if self.redis is not None:
-            self.redis.close()
 
 
 def connect_redis(url: str, socket_timeout: float | None = 5.0) -> redis.Redis:
@@ -116,3 +70,11 @@ def build_runtime(settings: Settings, *, run_jobs_here: bool = False, migrate_db
     else:
         runtime.jobs = RqJobs(client, f"{settings.redis_prefix}-jobs", run_worker=run_jobs_here)
     return runtime
+
+
+def watch_sweeps(runtime: Runtime) -> None:
+    """Raise an alert when new reports stop being processed (a serving process calls this once)."""
+    if runtime.sweep_watch is None:
+        watch = SweepWatch(runtime)
+        watch.start()
+        runtime.sweep_watch = watch

@@ -39,8 +39,6 @@ LEADER_TTL_S = 30  # the lead of a worker that died passes to another within thi
 TICK_S = 1.0  # a pass of the schedule (the shortest job interval is 5 s)
 REDIS_WAIT_MAX_S = 5.0  # the end of an outage is noticed within this (RQ's own backoff grows to 60 s)
 RESTART_PAUSE_S = 1.0  # between two RQ workers, so a worker that cannot start never spins
-STOP_WAIT_S = 20.0  # a child worker finishing its job in hand at shutdown
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class ScheduleLead:
@@ -181,26 +179,6 @@ def _watch_parent(parent: int, stop: threading.Event) -> None:
             log.warning("worker: the process that started it (pid %s) is gone; stopping", parent)
             os.kill(os.getpid(), signal.SIGTERM)
             return
-
-
-def spawn_worker() -> subprocess.Popen[bytes]:
-    """``python -m data.worker`` as a child of this process: the same environment (so the same
-    settings), its log on this console, and it stops by itself if this process dies."""
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    # Its own session: a Ctrl-C in the terminal reaches app.py only, which then stops the worker once
-    # (a second signal would be RQ's cold shutdown, killing the job in hand).
-    return subprocess.Popen([sys.executable, "-m", "data.worker", "--parent", str(os.getpid())],
-                            env={**os.environ, "PYTHONPATH": path}, start_new_session=True)
-
-
-def stop_worker(child: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (RQ's warm shutdown: the job in hand finishes), then a kill if it takes too long."""
-    child.terminate()
-    try:
-        child.wait(timeout=STOP_WAIT_S)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from data.db import bulk_insert
 from data.kpi import ReportFacts, period_of, report_stats
 from data.models import AdminUnit, Indicator, IndicatorValue, Report
+from data.kpis.catalogue import indicator_rows
 
 
 def month_starts(last: date, count: int) -> list[date]:
@@ -38,30 +39,6 @@ def series_value(
         season = series.get("season", [1.0] * 12)[month.month - 1]
         value = level * (1 + series.get("growth", 0.0)) ** (-years_ago) * season * (1 + series["noise"] * noise)
     return round(min(series.get("max", math.inf), max(0.0, value)), series.get("decimals", 1))
-
-
-def indicator_rows(catalogue: dict[str, Any]) -> list[dict[str, Any]]:
-    """The catalogue's indicators as rows of the indicators table."""
-    return [
-        {
-            "code": i["code"],
-            "name": i["name"],
-            "name_en": i["name_en"],
-            "theme": i["theme"],
-            "unit": i["unit"],
-            "frequency": i["frequency"],
-            "direction": i["direction"],
-            "geography": i.get("geography", "city"),
-            "target": i.get("target"),
-            "amber_threshold": i.get("amber"),
-            "red_threshold": i.get("red"),
-            "source": i["source"],
-            "owner": i.get("owner"),
-            "sort_order": i.get("sort", 100),
-            "is_demo": True,
-        }
-        for i in catalogue["indicators"]
-    ]
 
 
 def value_row(

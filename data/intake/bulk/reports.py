@@ -56,13 +56,14 @@ from data.intake.pipeline import CODE_ALPHABET, CODE_LENGTH, load_places
 from data.intake.submission import MAX_ADDRESS, MAX_DESCRIPTION, MAX_TITLE
 from data.models import Agency, Category, Channel, ImportRun, Report, ReportEvent, ReportStatus, utcnow
 from data.text import fold
+from data.core.tabular import read_table
 
 if TYPE_CHECKING:
     from data.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-PRESETS_DIR = Path(__file__).resolve().parent / "import_presets"
+PRESETS_DIR = Path(__file__).resolve().parent.parent.parent / "import_presets"
 CHUNK_ROWS = 5000  # one transaction each: a crash leaves whole chunks, a re-run adds the rest
 MAX_EXTERNAL_ID = 150  # "import:<source>:" + id must fit the 200-character idempotency key
 PROBLEMS_KEPT = 10_000  # in the ImportRun row; the full list goes to the CSV report
@@ -196,66 +197,6 @@ def preset(name: str) -> ColumnMapping:
 # ---------------------------------------------------------------------------------------------
 # Reading a file into strings
 # ---------------------------------------------------------------------------------------------
-
-
-def decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM), else Vietnamese Windows-1258, else Windows-1252; NFC-normalised."""
-    for encoding in ("utf-8-sig", "cp1258", "cp1252", "latin-1"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        # Windows-1258 writes tones as combining marks; our text (and search) is precomposed.
-        return unicodedata.normalize("NFC", text)
-    raise AssertionError("latin-1 decodes any bytes")
-
-
-def _delimiter(text: str) -> str:
-    sample = text[:65536]
-    try:
-        return csv.Sniffer().sniff(sample.split("\n", 20)[0] if sample.count("\n") < 2 else sample,
-                                   delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
-
-
-def read_table(source: Path | bytes, filename: str | None = None) -> pd.DataFrame:
-    """The file as a DataFrame of strings ('' for blank cells): .csv/.txt, .xlsx or point .geojson."""
-    name = filename or (source.name if isinstance(source, Path) else "upload.csv")
-    raw = source.read_bytes() if isinstance(source, Path) else source
-    suffix = Path(name).suffix.lower()
-    if not raw.strip():
-        raise ImportFileError(f"Tệp «{name}» trống.")
-    try:
-        if suffix in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(io.BytesIO(raw), dtype=str, engine="openpyxl", keep_default_na=False)
-        elif suffix in (".geojson", ".json"):
-            frame = _geojson_table(json.loads(decode(raw)))
-        elif suffix in (".csv", ".txt", ".tsv", ""):
-            text = decode(raw)
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=_delimiter(text))
-        else:
-            raise ImportFileError(f"Không đọc được tệp «{name}»: chỉ nhận .csv, .xlsx hoặc .geojson.")
-    except ImportFileError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any parser failure is the file's fault, said in one line
-        raise ImportFileError(f"Không đọc được tệp «{name}»: {exc}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.fillna("").astype(str).reset_index(drop=True)
-
-
-def _geojson_table(collection: Any) -> pd.DataFrame:
-    """Point features as rows: their properties, plus ``_lat`` and ``_lon`` from the geometry."""
-    if not isinstance(collection, dict) or not isinstance(collection.get("features"), list):
-        raise ImportFileError("Tệp GeoJSON phải là một FeatureCollection.")
-    records = []
-    for feature in collection["features"]:
-        props = dict((feature or {}).get("properties") or {})
-        geometry = (feature or {}).get("geometry") or {}
-        point = geometry.get("coordinates") if geometry.get("type") == "Point" else None
-        props["_lon"], props["_lat"] = (point[0], point[1]) if point and len(point) >= 2 else ("", "")
-        records.append({k: "" if v is None else str(v) for k, v in props.items()})
-    return pd.DataFrame.from_records(records)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1085,66 +1026,3 @@ def _insert_events(session: Session, rows: pd.DataFrame, keys: np.ndarray, run_i
 # ---------------------------------------------------------------------------------------------
 # CLI
 # ---------------------------------------------------------------------------------------------
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m data.report_import", description=__doc__.split("\n")[0])
-    parser.add_argument("file", type=Path, help=".csv, .xlsx or point .geojson")
-    parser.add_argument("--preset", choices=sorted(presets()), help="a shipped mapping (data/import_presets/)")
-    parser.add_argument("--mapping", type=Path, help="a mapping file (.json or .toml); overrides --preset")
-    parser.add_argument("--source", help="the source's name, scope of the duplicate check (default: the mapping's)")
-    parser.add_argument("--dry-run", action="store_true", help="check only; write nothing but the ImportRun")
-    parser.add_argument("--report", type=Path, help="write the per-row problems to this CSV")
-    return parser
-
-
-class Reported(Protocol):
-    """What an import answers the CLI: a summary to print and the per-row problems."""
-
-    validation: ValidationResult
-
-    def text(self) -> str: ...
-
-
-def run_import_cli(work: Callable[[Runtime], Reported | None], report: Path | None) -> int:
-    """The import CLIs' common part: a runtime for ``work``, its summary printed, its problems written to
-    ``report``; a user's mistake is one line on stderr and exit status 1 (``work`` answering None: done)."""
-    from data.runtime import build_runtime
-    from data.settings import load_settings
-
-    try:
-        runtime = build_runtime(load_settings())
-        try:
-            summary = work(runtime)
-        finally:
-            runtime.close()
-    except (InvalidInput, OSError) as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    if summary is None:
-        return 0
-    print(summary.text())
-    if report:
-        report.write_bytes(summary.validation.problems_csv())
-        print(f"Báo cáo từng dòng: {report}")
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if not args.mapping and not args.preset:
-        print("Cần --preset hoặc --mapping.", file=sys.stderr)
-        return 2
-    try:
-        mapping = load_mapping(args.mapping) if args.mapping else preset(args.preset)
-        if args.source is not None:
-            mapping = mapping.model_copy(update={"source": source_name(args.source)})
-    except InvalidInput as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    return run_import_cli(lambda runtime: import_reports(runtime, args.file, mapping, dry_run=args.dry_run),
-                          args.report)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,6 +5,24 @@ from __future__ import annotations
 import re
 import unicodedata
 from typing import Any
+import hashlib
+import logging
+import smtplib
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Any, ClassVar
+from imap_tools import AND, BaseMailBox, MailBox, MailBoxUnencrypted, MailMessage, MailMessageFlags
+from data.channels.base import SendError
+from data.errors import InvalidInput, IocError
+from data.intake import IntakeError, Submission, submit
+from data.intake.pipeline import limits_of
+from data.intake.submission import MAX_DESCRIPTION, MAX_TITLE
+from data.jobs import register
+from data.models import Channel
+from data.settings import Settings
+from data.uploads import MediaFile, check_media
+if TYPE_CHECKING:
+    from data.runtime import Runtime
 
 # NFKD splits most accents off; đ/Đ is a letter of its own and must be mapped by hand.
 # The combining diacritics block holds every Vietnamese accent. Text whose only non-ASCII characters
@@ -64,3 +82,41 @@ def without_nul(value: Any) -> Any:
 def shown(value: str) -> str:
     """A name as it may be echoed in a message: a NUL written ``\\x00`` (XML cannot carry the character)."""
     return value.replace(NUL, "\\x00")
+
+
+class _TextOfHtml(HTMLParser):
+    """The readable text of an HTML mail: scripts and styles dropped, blocks on their own lines."""
+
+    BLOCKS: ClassVar[frozenset[str]] = frozenset(
+        {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "head"):
+            self._skip += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head"):
+            self._skip = max(self._skip - 1, 0)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """Plain text of an HTML body, with runs of blank space collapsed."""
+    parser = _TextOfHtml()
+    parser.feed(html)
+    parser.close()
+    lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -14,7 +14,124 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
-from data.queries import DEFAULT_PERIOD, PERIOD_DAYS, ReportFilter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from sqlalchemy import func, literal_column, or_, select, union_all
+from sqlalchemy.orm import Session
+from data.kpi import KpiCard
+from data.kpi_board import board
+from data.models import (
+    OPEN_STATUSES,
+    AdminUnit,
+    Agency,
+    Alert,
+    Camera,
+    CameraState,
+    CameraStatus,
+    Category,
+    Channel,
+    Report,
+    ReportStatus,
+    Role,
+    utcnow,
+)
+from data.proximity import Incident
+from data.report_mirror import rows_of
+from data.text import ascii_digits, fold
+from data.workflow import SEES_ALL
+import dataclasses
+import hashlib
+import json
+import logging
+import re
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from sqlalchemy import Connection, Engine, event
+if TYPE_CHECKING:
+    import redis
+
+    from data.queries import ReportFilter
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """The filters the reports page, its export and the map share (the URL query string is their shared form)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    category_ids: tuple[int, ...] = ()
+    statuses: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    agency_id: int | None = None  # agency staff are always limited to their own agency (see ``seen_by``)
+    overdue_only: bool = False
+    agency_ids: tuple[int, ...] = ()  # the agencies a viewer picked (within what they may see)
+    admin_unit_ids: tuple[int, ...] = ()  # wards, or districts (meaning each of their wards)
+    text: str = ""  # folded (data.text.fold) words searched in Report.search_text
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str], now: datetime, tz: tzinfo) -> ReportFilter:
+        """The filter a page URL's query string describes (unknown or malformed values are ignored)."""
+        since: datetime | None
+        until: datetime | None = None
+        start, end = _local_date(params.get("from")), _local_date(params.get("to"))
+        if start is not None or end is not None:
+            since = local_midnight(start, tz) if start else None
+            until = local_midnight(end + timedelta(days=1), tz) if end else None
+        else:
+            period = params.get("period") or DEFAULT_PERIOD
+            days = PERIOD_DAYS.get(period, PERIOD_DAYS[DEFAULT_PERIOD])
+            since = now - timedelta(days=days) if days else None
+        return cls(
+            since=since, until=until, category_ids=_ints(params.get("category")),
+            statuses=_words(params.get("status"), {s.value for s in ReportStatus}),
+            channels=_words(params.get("channel"), {c.value for c in Channel}),
+            overdue_only=params.get("overdue") == "1", agency_ids=_ints(params.get("agency")),
+            admin_unit_ids=_ints(params.get("area")), text=fold(params.get("q"))[:200],
+        )
+
+    def seen_by(self, role: str | None, agency_id: int | None) -> ReportFilter:
+        """This filter narrowed to what a viewer may see: agency staff only their own agency's reports."""
+        if role in SEES_ALL:
+            return self
+        # An agency account without an agency (or an unknown role) sees nothing rather than everything.
+        own = agency_id if role == Role.AGENCY and agency_id is not None else -1
+        return replace(self, agency_id=own)
+
+
+# The period presets of the reports page; 0 = no lower bound.
+PERIOD_DAYS = {"7": 7, "30": 30, "90": 90, "365": 365, "all": 0}
+
+
+DEFAULT_PERIOD = "30"
+
+
+def _ints(value: str | None) -> tuple[int, ...]:
+    parts = (p.strip() for p in (value or "").split(","))
+    return tuple(dict.fromkeys(int(p) for p in parts if ascii_digits(p) and len(p) < 10))
+
+
+def _words(value: str | None, allowed: set[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p for p in (value or "").split(",") if p in allowed))
+
+
+def _local_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def local_midnight(day: date, tz: tzinfo) -> datetime:
+    """Midnight starting ``day`` in ``tz``, as naive UTC."""
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+
+
 
 # The URL's filter keys, in the order the address bar shows them (the reports page's JS writes them
 # in the same order and form, so a link built here and one built there are the same string).
@@ -104,3 +221,14 @@ class FilterChoice:
     def report_filter(self, now: datetime, tz: tzinfo) -> ReportFilter:
         """The ReportFilter this choice selects (the viewer's narrowing, ``seen_by``, comes after)."""
         return ReportFilter.from_query(self.params(), now, tz)
+
+
+def filter_key(filters: ReportFilter) -> dict[str, Any]:
+    """A filter as a cache key: times to the minute, or "the last 365 days" would never hit twice."""
+
+    def minute(at: datetime | None) -> str | None:
+        return at.replace(second=0, microsecond=0).isoformat() if at else None
+
+    fields = dataclasses.asdict(filters)
+    fields.update(since=minute(filters.since), until=minute(filters.until))
+    return fields

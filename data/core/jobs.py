@@ -196,7 +196,7 @@ class RqJobs:
     def start(self) -> None:
         """Start the worker child when this process runs the jobs; otherwise workers run elsewhere."""
         if self._run_worker and self._child is None:
-            from data.worker import spawn_worker
+            from data.core.worker_process import spawn_worker
 
             self._child = spawn_worker()
             log.info("jobs: python -m data.worker runs them (pid %s)", self._child.pid)
@@ -204,7 +204,7 @@ class RqJobs:
     def stop(self) -> None:
         """Stop the worker child (it finishes the job in hand first)."""
         if self._child is not None:
-            from data.worker import stop_worker
+            from data.core.worker_process import stop_worker
 
             stop_worker(self._child)
             self._child = None

@@ -61,6 +61,8 @@ from data.report_import import (
     stored_problems,
 )
 from data.text import fold
+from data.core.catalogue import load_catalogue
+from data.kpis.catalogue import indicator_rows
 
 if TYPE_CHECKING:
     from data.runtime import Runtime
@@ -359,9 +361,6 @@ def plan_changes(incoming: pd.DataFrame, current: pd.DataFrame) -> Plan:
 
 def catalogue_specs() -> dict[str, IndicatorSpec]:
     """The catalogue's indicators (data/demo_data/catalogue.toml) by code."""
-    from data.demo.catalogue import load_catalogue
-    from data.demo.kpis import indicator_rows
-
     return {r["code"].casefold(): IndicatorSpec(r["code"], r["name"], r["name_en"], r["unit"], r["frequency"],
                                                 r["geography"]) for r in indicator_rows(load_catalogue())}
 
@@ -385,9 +384,6 @@ def context_of(runtime: Runtime, session: Session) -> IndicatorContext:
 
 def define_indicators(session: Session, codes: Iterable[str]) -> dict[str, int]:
     """Ids of these indicators, adding the definitions that are only in the catalogue yet."""
-    from data.demo.catalogue import load_catalogue
-    from data.demo.kpis import indicator_rows
-
     wanted = {c.casefold() for c in codes}
     existing = {code.casefold(): id_ for code, id_ in session.execute(select(Indicator.code, Indicator.id))}
     missing = [r | {"is_demo": False} for r in indicator_rows(load_catalogue())
@@ -514,25 +510,6 @@ def import_frame(runtime: Runtime, frame: pd.DataFrame, *, name: str, sha256: st
     return summary
 
 
-def import_file(runtime: Runtime, content: bytes, filename: str, *, dry_run: bool, adapter: str | None = None,
-                user_id: int | None = None) -> IndicatorImportSummary:
-    """A template file, or a foreign one through its adapter (data.indicator_adapters), imported."""
-    from data.indicator_adapters import adapt
-
-    frame, source = adapt(read_table(content, filename), adapter)
-    return import_frame(runtime, frame, name=filename, sha256=hashlib.sha256(content).hexdigest(), dry_run=dry_run,
-                        user_id=user_id, default_source=source or filename)
-
-
-def check_file(runtime: Runtime, content: bytes, filename: str, adapter: str | None = None) -> ValidationResult:
-    """The per-row report of a file, recording nothing (for a report downloaded after a dry run)."""
-    from data.indicator_adapters import adapt
-
-    frame, source = adapt(read_table(content, filename), adapter)
-    with runtime.session() as session:
-        return validate(frame, context_of(runtime, session), default_source=source or filename)
-
-
 # ---------------------------------------------------------------------------------------------
 # The template to download
 # ---------------------------------------------------------------------------------------------
@@ -582,39 +559,3 @@ def _storable(frame: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # CLI
 # ---------------------------------------------------------------------------------------------
-
-
-def _parser() -> argparse.ArgumentParser:
-    from data.indicator_adapters import ADAPTERS
-
-    parser = argparse.ArgumentParser(prog="python -m data.indicator_import", description=__doc__.split("\n")[0])
-    parser.add_argument("file", type=Path, nargs="?", help=".csv or .xlsx in the template (or an adapter's format)")
-    parser.add_argument("--adapter", choices=sorted(ADAPTERS), help="read a national statistics file")
-    parser.add_argument("--dry-run", action="store_true", help="check only; write nothing but the ImportRun")
-    parser.add_argument("--report", type=Path, help="write the per-row problems to this CSV")
-    parser.add_argument("--template", type=Path, help="write the template (.csv or .xlsx) to this file and stop")
-    return parser
-
-
-def write_template(runtime: Runtime, path: Path) -> None:
-    """The template (.xlsx, else .csv) with the catalogue's indicators, written to ``path``."""
-    with runtime.session() as session:
-        specs = indicator_specs(session).values()
-    today = datetime.now(runtime.settings.tz).date()
-    path.write_bytes((template_xlsx if path.suffix == ".xlsx" else template_csv)(specs, today))
-    print(f"Tệp mẫu: {path}")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.template:
-        return run_import_cli(lambda runtime: write_template(runtime, args.template), None)
-    if not args.file:
-        print("Cần tệp cần nhập, hoặc --template.", file=sys.stderr)
-        return 2
-    return run_import_cli(lambda runtime: import_file(runtime, args.file.read_bytes(), args.file.name,
-                                                      dry_run=args.dry_run, adapter=args.adapter), args.report)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -29,6 +29,7 @@ from data.jobs import register
 from data.models import Channel
 from data.settings import Settings
 from data.uploads import MediaFile, check_media
+from data.core.text import html_text
 
 if TYPE_CHECKING:
     from data.runtime import Runtime
@@ -78,44 +79,6 @@ class EmailChannel:
 # ---------------------------------------------------------------------------------------------
 # Reading the mailbox
 # ---------------------------------------------------------------------------------------------
-
-
-class _TextOfHtml(HTMLParser):
-    """The readable text of an HTML mail: scripts and styles dropped, blocks on their own lines."""
-
-    BLOCKS: ClassVar[frozenset[str]] = frozenset(
-        {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table"}
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "head"):
-            self._skip += 1
-        elif tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "head"):
-            self._skip = max(self._skip - 1, 0)
-        elif tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def html_text(html: str) -> str:
-    """Plain text of an HTML body, with runs of blank space collapsed."""
-    parser = _TextOfHtml()
-    parser.feed(html)
-    parser.close()
-    lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def message_id(msg: MailMessage) -> str:

@@ -31,57 +31,11 @@ from data.proximity import Incident
 from data.report_mirror import rows_of
 from data.text import ascii_digits, fold
 from data.workflow import SEES_ALL
+from data.reports.filters import ReportFilter
 
 # The gateway rewrites a camera's status every few seconds while it is pulled and at each patrol
 # visit (every 2 min by default) when it is not: a row older than this no longer says anything.
 STATUS_MAX_AGE_S = 600
-
-
-@dataclass(frozen=True)
-class Overview:
-    open_reports: int
-    overdue_reports: int
-    received_today: int
-    resolved_30d: int
-    cameras_total: int
-    cameras_online: int
-    alerts_new: int
-
-
-def local_day_start(now_utc: datetime, tz: tzinfo) -> datetime:
-    """Midnight of today in ``tz``, as naive UTC (the form the database holds)."""
-    local = now_utc.replace(tzinfo=UTC).astimezone(tz)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(UTC).replace(tzinfo=None)
-
-
-def overview(session: Session, now: datetime | None = None, tz: tzinfo = UTC) -> Overview:
-    """The headline counts of the overview page ("today" is the local day in ``tz``)."""
-    now = now or utcnow()
-    day_start = local_day_start(now, tz)
-    is_open = Report.status.in_([s.value for s in OPEN_STATUSES])
-    # count(*) rather than count(id): PostgreSQL can then answer from the index alone.
-    count = func.count()
-    return Overview(
-        open_reports=session.scalar(select(count).select_from(Report).where(is_open)) or 0,
-        overdue_reports=session.scalar(select(count).select_from(Report).where(is_open, Report.expected_at < now)) or 0,
-        received_today=session.scalar(select(count).select_from(Report).where(Report.created_at >= day_start)) or 0,
-        resolved_30d=session.scalar(
-            select(count).select_from(Report).where(Report.resolved_at >= now - timedelta(days=30))
-        ) or 0,
-        cameras_total=session.scalar(select(func.count(Camera.id)).where(Camera.enabled)) or 0,
-        cameras_online=session.scalar(
-            select(func.count(CameraStatus.camera_id)).where(CameraStatus.state == CameraState.ONLINE)
-        ) or 0,
-        alerts_new=session.scalar(select(func.count(Alert.id)).where(Alert.status == "new")) or 0,
-    )
-
-
-def latest_kpis(session: Session, today: date, grace: int, limit: int | None = None) -> list[KpiCard]:
-    """The current city-wide value of each indicator with its status (grey when none is current)."""
-    # The leaders' board, cut short: one arithmetic (and one "today", in the city's zone) for both pages.
-    cards = board(session, today, grace)
-    return cards[:limit] if limit else cards
 
 
 def counts_by(session: Session, column: Any, since: datetime | None = None) -> list[tuple[str, int]]:
@@ -119,7 +73,6 @@ def camera_rows(session: Session, now: datetime | None = None) -> list[dict[str,
         }
         for r in rows
     ]
-
 
 
 def newest_incident_ids(session: Session) -> tuple[int, int]:
@@ -209,77 +162,6 @@ def public_summary(session: Session, since: datetime) -> dict[str, Any]:
         "resolved_pct": round(100 * resolved / total, 1) if total else None,
         "avg_rating": round(float(avg_rating), 2) if avg_rating is not None else None,
     }
-
-
-@dataclass(frozen=True)
-class ReportFilter:
-    """The filters the reports page, its export and the map share (the URL query string is their shared form)."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-    category_ids: tuple[int, ...] = ()
-    statuses: tuple[str, ...] = ()
-    channels: tuple[str, ...] = ()
-    agency_id: int | None = None  # agency staff are always limited to their own agency (see ``seen_by``)
-    overdue_only: bool = False
-    agency_ids: tuple[int, ...] = ()  # the agencies a viewer picked (within what they may see)
-    admin_unit_ids: tuple[int, ...] = ()  # wards, or districts (meaning each of their wards)
-    text: str = ""  # folded (data.text.fold) words searched in Report.search_text
-
-    @classmethod
-    def from_query(cls, params: Mapping[str, str], now: datetime, tz: tzinfo) -> ReportFilter:
-        """The filter a page URL's query string describes (unknown or malformed values are ignored)."""
-        since: datetime | None
-        until: datetime | None = None
-        start, end = _local_date(params.get("from")), _local_date(params.get("to"))
-        if start is not None or end is not None:
-            since = local_midnight(start, tz) if start else None
-            until = local_midnight(end + timedelta(days=1), tz) if end else None
-        else:
-            period = params.get("period") or DEFAULT_PERIOD
-            days = PERIOD_DAYS.get(period, PERIOD_DAYS[DEFAULT_PERIOD])
-            since = now - timedelta(days=days) if days else None
-        return cls(
-            since=since, until=until, category_ids=_ints(params.get("category")),
-            statuses=_words(params.get("status"), {s.value for s in ReportStatus}),
-            channels=_words(params.get("channel"), {c.value for c in Channel}),
-            overdue_only=params.get("overdue") == "1", agency_ids=_ints(params.get("agency")),
-            admin_unit_ids=_ints(params.get("area")), text=fold(params.get("q"))[:200],
-        )
-
-    def seen_by(self, role: str | None, agency_id: int | None) -> ReportFilter:
-        """This filter narrowed to what a viewer may see: agency staff only their own agency's reports."""
-        if role in SEES_ALL:
-            return self
-        # An agency account without an agency (or an unknown role) sees nothing rather than everything.
-        own = agency_id if role == Role.AGENCY and agency_id is not None else -1
-        return replace(self, agency_id=own)
-
-
-# The period presets of the reports page; 0 = no lower bound.
-PERIOD_DAYS = {"7": 7, "30": 30, "90": 90, "365": 365, "all": 0}
-DEFAULT_PERIOD = "30"
-
-
-def _ints(value: str | None) -> tuple[int, ...]:
-    parts = (p.strip() for p in (value or "").split(","))
-    return tuple(dict.fromkeys(int(p) for p in parts if ascii_digits(p) and len(p) < 10))
-
-
-def _words(value: str | None, allowed: set[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(p for p in (value or "").split(",") if p in allowed))
-
-
-def _local_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def local_midnight(day: date, tz: tzinfo) -> datetime:
-    """Midnight starting ``day`` in ``tz``, as naive UTC."""
-    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
 
 
 SORTABLE = {"created_at": Report.created_at, "tracking_code": Report.tracking_code,

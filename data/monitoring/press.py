@@ -24,14 +24,12 @@ from data.channels.email import html_text
 from data.jobs import register
 from data.models import Alert, PressArticle, utcnow
 from data.text import fold
+from data.core.feeds import FeedError, fetch
 
 if TYPE_CHECKING:
     from data.runtime import Runtime
 
 log = logging.getLogger(__name__)
-FETCH_TIMEOUT_S = 15
-MAX_BYTES = 5 * 1024 * 1024  # a feed larger than this is not a news feed
-USER_AGENT = "IOC-press-monitor/1.0 (+https://github.com/)"
 
 
 @dataclass(frozen=True)
@@ -50,10 +48,6 @@ class FeedResult:
     new: int = 0
     alerts: int = 0
     error: str | None = None
-
-
-class FeedError(Exception):
-    """The feed could not be read or is not a feed; the message says which."""
 
 
 _WORD = re.compile(r"\w+")
@@ -93,18 +87,6 @@ def parse_feed(content: bytes) -> tuple[str | None, list[FeedEntry]]:
         published = _time(entry.get("published_parsed") or entry.get("updated_parsed"))
         entries.append(FeedEntry(str(guid)[:500], link, title[:500], summary, published))
     return parsed.feed.get("title"), entries
-
-
-def fetch(url: str) -> bytes:
-    try:
-        response = requests.get(url, timeout=FETCH_TIMEOUT_S, headers={"User-Agent": USER_AGENT}, stream=True)
-        response.raise_for_status()
-        content = response.raw.read(MAX_BYTES + 1, decode_content=True)
-    except requests.RequestException as exc:
-        raise FeedError(f"không tải được ({exc})") from None
-    if len(content) > MAX_BYTES:
-        raise FeedError(f"lớn hơn {MAX_BYTES // 1024 // 1024} MB")
-    return content
 
 
 def read_feed(runtime: Runtime, url: str) -> FeedResult:

@@ -120,17 +120,6 @@ class Answers:
         return value
 
 
-def filter_key(filters: ReportFilter) -> dict[str, Any]:
-    """A filter as a cache key: times to the minute, or "the last 365 days" would never hit twice."""
-
-    def minute(at: datetime | None) -> str | None:
-        return at.replace(second=0, microsecond=0).isoformat() if at else None
-
-    fields = dataclasses.asdict(filters)
-    fields.update(since=minute(filters.since), until=minute(filters.until))
-    return fields
-
-
 def watch_report_writes(engine: Engine, answers: Answers) -> None:
     """Bump the reports generation once a transaction that wrote reports has committed.
 

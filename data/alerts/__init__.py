@@ -1,0 +1,1 @@
+"""Events and alerts with their procedures, and warnings to the public."""

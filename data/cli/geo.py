@@ -1,0 +1,91 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+import argparse
+import csv
+import json
+import math
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from data.errors import InvalidInput, IocError
+from data.models import AdminUnit
+from data.runtime import build_runtime
+from data.settings import load_settings
+from data.geo.geometry import BBox, Ring, UnitShape, area_and_centroid, bbox_of, locate, polygons
+from data.geo.population import import_population
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m data.geo", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    imp = commands.add_parser("import", help="import administrative boundaries from a GeoJSON file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--level", choices=LEVELS, required=True)
+    imp.add_argument("--code-field", required=True, help="property holding the unit's code")
+    imp.add_argument("--name-field", required=True, help="property holding the unit's name")
+    imp.add_argument("--population-field")
+    imp.add_argument("--population-year", type=int)
+    imp.add_argument("--area-field", help="property holding the area in m² (else computed)")
+    imp.add_argument("--parent-code-field", help="property holding the parent unit's code")
+    imp.add_argument("--parent-level", choices=LEVELS)
+    imp.add_argument("--source", help="where the data comes from (stored with each unit)")
+    imp.add_argument("--demo", action="store_true", help="mark the units as demo data")
+    pop = commands.add_parser("population", help="set unit populations from a CSV keyed by unit code")
+    pop.add_argument("file", type=Path)
+    pop.add_argument("--level", choices=LEVELS, default="ward")
+    pop.add_argument("--code-field", required=True)
+    pop.add_argument("--population-field", required=True)
+    pop.add_argument("--year", type=int)
+    return parser
+
+
+def _run(args: argparse.Namespace, session: Session) -> tuple[str, bool]:
+    if args.command == "import":
+        fields = FieldMap(
+            args.code_field, args.name_field, args.population_field, args.area_field, args.parent_code_field
+        )
+        report = import_geojson(
+            session,
+            args.file,
+            level=args.level,
+            fields=fields,
+            source=args.source,
+            is_demo=args.demo,
+            population_year=args.population_year,
+            parent_level=args.parent_level,
+        )
+        return report.text(), report.imported > 0
+    population = import_population(
+        session,
+        args.file,
+        level=args.level,
+        code_field=args.code_field,
+        population_field=args.population_field,
+        year=args.year,
+    )
+    return population.text(args.level), population.updated > 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; exit 1 when nothing could be imported, 2 when the database is unreachable."""
+    args = _parser().parse_args(argv)
+    try:
+        runtime = build_runtime(load_settings())
+    except IocError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    try:
+        with runtime.session() as session:
+            text, ok = _run(args, session)
+    except IocError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        runtime.close()
+    print(text)
+    return 0 if ok else 1

@@ -1,0 +1,1 @@
+"""The shared ground every domain stands on: settings, errors, database, bus, jobs, text, deadlines."""

@@ -1,0 +1,1 @@
+"""Geography: pure geometry, administrative boundaries and their import, population, proximity."""

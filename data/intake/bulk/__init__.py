@@ -1,0 +1,1 @@
+"""Bulk intake: another system's exported reports, mapped, checked and written in chunks."""

@@ -1,0 +1,1 @@
+"""Indicators: status rules, the leaders' board, alerts, computed KPIs and imports."""

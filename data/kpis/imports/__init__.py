@@ -1,0 +1,1 @@
+"""KPI values in: the long template, national statistics adapters and pulled feeds."""

@@ -1,0 +1,1 @@
+"""The city's sensors, vessels and press, watched and turned into alerts."""

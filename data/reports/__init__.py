@@ -1,0 +1,1 @@
+"""Citizens' field reports once stored: filters, queries, workflow, routing, duplicates, answers."""
