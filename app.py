@@ -25,12 +25,13 @@ from dashboard.health import IocFlask, init_health, unavailable_page, wants_page
 from dashboard.i18n import lang
 from dashboard.security_headers import IocSessionInterface, init_security_headers
 from dashboard.tiles import init_tiles
-from data.db import startup_lock
-from data.errors import ConfigError, IocError, ServiceUnavailable
+from data.accounts.users import create_demo_accounts, ensure_admin
+from data.core.db import startup_lock
+from data.core.errors import ConfigError, IocError, ServiceUnavailable
+from data.core.runtime import Runtime
+from data.core.settings import Settings, load_settings
 from data.models import Agency
-from data.runtime import Runtime, build_runtime, watch_sweeps
-from data.settings import Settings, load_settings
-from data.users import create_demo_accounts, ensure_admin
+from data.runtime import build_runtime, watch_sweeps
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("ioc")

@@ -29,13 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cpu import cpu_seconds, postgres_pids
 from sqlalchemy import text
 
-from data import report_import
-from data.db import copy_frame
-from data.geo import FieldMap, import_geojson
+from data.core.db import copy_frame
+from data.core.settings import PROJECT_ROOT, load_settings
+from data.core.tabular import read_table
+from data.geo.boundaries import FieldMap, import_geojson
+from data.intake.bulk import reports as report_import
+from data.intake.bulk.reports import context_of, import_reports, preset, validate
 from data.models import Report
-from data.report_import import context_of, import_reports, preset, read_table, validate
 from data.runtime import build_runtime
-from data.settings import PROJECT_ROOT, load_settings
 from tests.dbfixtures import fresh_pg_database
 
 COMPLAINTS = [("Street Condition", "Pothole"), ("Noise - Residential", "Loud Music/Party"),
@@ -182,9 +183,9 @@ def _where_postgres_time_goes(runtime: Any, frames: list[pd.DataFrame]) -> None:
 
 def _naive(runtime: object, rows: pd.DataFrame) -> float:
     """The obvious way: one ORM object and one flush per row (what submit() costs, minus files)."""
+    from data.core.text import fold
     from data.intake.pipeline import new_tracking_code
     from data.models import utcnow
-    from data.text import fold
 
     started = time.perf_counter()
     with runtime.session() as session:  # type: ignore[attr-defined]

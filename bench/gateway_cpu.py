@@ -51,9 +51,9 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from data.core.settings import load_settings  # noqa: E402
 from data.models import Camera  # noqa: E402
 from data.runtime import build_runtime  # noqa: E402
-from data.settings import load_settings  # noqa: E402
 from streams.demo import clip_paths, draw_street, write_clip  # noqa: E402
 
 TOKEN = "bench-internal-token-0123456789"

@@ -40,9 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gateway_cpu import TOKEN, free_port, gateway, rtsp_server  # noqa: E402
 
 from dashboard.camera_api import make_camera_blueprint  # noqa: E402
+from data.core.settings import load_settings  # noqa: E402
 from data.models import Camera  # noqa: E402
 from data.runtime import build_runtime  # noqa: E402
-from data.settings import load_settings  # noqa: E402
 
 CHROMIUM = os.environ.get("IOC_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

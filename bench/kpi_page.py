@@ -26,12 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from overview_queries import on_each_database, timed
 
 from dashboard.components import kpi_sections
-from data.db import bulk_insert
-from data.kpi import KpiCard, build_card, history_start, period_of, shift_period
-from data.kpi_board import CITY_WIDE, POINT_COLUMNS, _point, board, detail, spec_of
+from data.core.db import bulk_insert
+from data.core.runtime import Runtime
+from data.core.settings import load_settings
+from data.kpis.board import CITY_WIDE, POINT_COLUMNS, _point, board, detail, spec_of
+from data.kpis.status import KpiCard, build_card, history_start, period_of, shift_period
 from data.models import AdminUnit, Indicator, IndicatorValue
-from data.runtime import Runtime, build_runtime
-from data.settings import load_settings
+from data.runtime import build_runtime
 
 THEMES = ["economy", "budget", "public_services", "citizen_reports", "education", "health", "tourism",
           "environment", "security"]

@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from open311_post import embedded_command, form, gunicorn_command, seed, serve  # noqa: E402
 
+from data.accounts.users import create_user  # noqa: E402
+from data.core.settings import load_settings  # noqa: E402
 from data.models import Role  # noqa: E402
 from data.runtime import build_runtime  # noqa: E402
-from data.settings import load_settings  # noqa: E402
-from data.users import create_user  # noqa: E402
 from tests.dbfixtures import fresh_pg_database  # noqa: E402
 from tests.logins import session_login  # noqa: E402
 from tests.sse import SseReader  # noqa: E402

@@ -4,10 +4,10 @@ and zoom, against the naive approach of sending every matching report as a GeoJS
     .venv/bin/python bench/map_density.py --reports 1000000 --db both
 
 Target (issue 4): ≤ 100 ms server time and ≤ 300 KB sent when a filter changes. For each filter and
-zoom: the layer as the app runs it (counted on the in-process column copy, data/report_mirror.py),
+zoom: the layer as the app runs it (counted on the in-process column copy, data/reports/mirror.py),
 the same right after a report was written (the copy re-reads the rows written first), the same query
 in the database alone, and the time to fetch the answer from the Redis answer cache
-(data/answers.py) that serves every gunicorn worker until the next report write. Prints figures only.
+(data/core/cache.py) that serves every gunicorn worker until the next report write. Prints figures only.
 """
 
 from __future__ import annotations
@@ -32,14 +32,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from overview_queries import fill, on_each_database, timed
 
 from app import settle
-from data.answers import Answers, filter_key
-from data.db import bulk_insert, make_sessionmaker
+from data.core.cache import Answers
+from data.core.db import bulk_insert, make_sessionmaker
+from data.core.runtime import Runtime
+from data.core.settings import load_settings
 from data.demo import generate_reports, load_report_context
 from data.models import Category, Report, utcnow
-from data.queries import ReportFilter, apply_filter
-from data.report_mirror import ReportMirror
-from data.runtime import Runtime, build_runtime
-from data.settings import load_settings
+from data.reports.filters import ReportFilter, filter_key
+from data.reports.mirror import ReportMirror
+from data.reports.queries import apply_filter
+from data.runtime import build_runtime
 from layers.base import MapView, feature_collection, point_feature
 from layers.boundaries import unit_counts
 from layers.density import LAYER

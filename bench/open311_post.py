@@ -37,10 +37,10 @@ sys.path.insert(0, str(ROOT))
 
 from cpu import cpu_seconds, postgres_pids  # noqa: E402
 
-from data.apikeys import create_api_key  # noqa: E402
+from data.accounts.apikeys import create_api_key  # noqa: E402
+from data.core.settings import load_settings  # noqa: E402
 from data.models import AdminUnit, Category, Report  # noqa: E402
 from data.runtime import build_runtime  # noqa: E402
-from data.settings import load_settings  # noqa: E402
 from tests.dbfixtures import fresh_pg_database  # noqa: E402
 
 REDIS_URL = os.environ.get("IOC_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")

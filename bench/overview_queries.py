@@ -24,12 +24,14 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data.db import bulk_insert
+from data.core.db import bulk_insert
+from data.core.runtime import Runtime
+from data.core.settings import load_settings
 from data.demo import generate_reports, load_report_context, seed_demo
 from data.models import OPEN_STATUSES, Category, Report, utcnow
-from data.queries import counts_by, latest_kpis, overview, recent_reports
-from data.runtime import Runtime, build_runtime
-from data.settings import load_settings
+from data.overview import latest_kpis, overview
+from data.reports.queries import counts_by, recent_reports
+from data.runtime import build_runtime
 from tests.dbfixtures import fresh_pg_database
 
 

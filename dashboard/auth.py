@@ -1,6 +1,6 @@
 """Login, logout, language cookie and the guard that keeps every page but the public one behind a login.
 
-A login opens a server-side session (``data/login_sessions.py``): the signed cookie holds its random
+A login opens a server-side session (``data/accounts/sessions.py``): the signed cookie holds its random
 token, and every request asks the database whether that session still counts, so logout, a new
 password or a deactivation ends it for every copy of the cookie. The login and logout forms carry a
 CSRF token kept in the cookie session.
@@ -19,10 +19,11 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from dashboard.i18n import LANGS, lang, t
 from dashboard.security_headers import cookies_secure
-from data import audit, login_guard, login_sessions
+from data.accounts import audit, login_guard
+from data.accounts import sessions as login_sessions
+from data.accounts.users import PAGE_ROLES, SEES_REPORTER, authenticate
+from data.core.runtime import Runtime
 from data.models import Role, User
-from data.runtime import Runtime
-from data.users import PAGE_ROLES, SEES_REPORTER, authenticate
 
 # Paths anyone may open. Dash's own endpoints serve the public page too; the callbacks behind
 # them are checked one by one in ``dashboard.callback_guard``.

@@ -1,6 +1,6 @@
 """The one gate in front of every Dash callback: a well-formed request, from a role its page admits.
 
-Dash serves the callbacks of every page through one URL, so a page's roles (``data.users.PAGE_ROLES``)
+Dash serves the callbacks of every page through one URL, so a page's roles (``data.accounts.users.PAGE_ROLES``)
 would hold only for its layout if nothing checked them here. A callback belongs to the page whose
 prefix its output ids carry (``alerts-list`` belongs to /alerts: a page's ids start with its name), so
 a new callback on a page answers to that page's roles without a line here. The ids shared by all pages
@@ -21,9 +21,9 @@ from flask_login import current_user
 
 from dashboard.auth import audit_action
 from dashboard.i18n import t
-from data.errors import Forbidden, InvalidInput, IocError
+from data.accounts.users import PAGE_ROLES
+from data.core.errors import Forbidden, InvalidInput, IocError
 from data.models import Role
-from data.users import PAGE_ROLES
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import requests
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from flask_login import current_user
 
-from data.errors import Forbidden, InvalidInput, IocError
-from data.queries import camera_rows
-from data.runtime import Runtime
+from data.core.errors import Forbidden, InvalidInput, IocError
+from data.core.runtime import Runtime
+from data.reports.queries import camera_rows
 
 TOKEN_HEADER = "X-IOC-Token"
 CONNECT_TIMEOUT_S = 3.0

@@ -13,7 +13,7 @@ from dash import dcc, html
 from flask_login import current_user
 
 from dashboard.i18n import lang, t, t_enum
-from data.kpi import Change, KpiCard, KpiStatus, freshness_text, order_by_theme
+from data.kpis.status import Change, KpiCard, KpiStatus, freshness_text, order_by_theme
 from data.models import utcnow
 
 STATUS_COLOUR = {

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import request
 
-from data.apikeys import check_api_key
-from data.errors import Forbidden, IocError
-from data.runtime import Runtime
+from data.accounts.apikeys import check_api_key
+from data.core.errors import Forbidden, IocError
+from data.core.runtime import Runtime
 
 
 class MissingKey(IocError):

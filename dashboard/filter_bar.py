@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from dashboard.auth import runtime_of
 from dashboard.i18n import lang, t, t_enum
-from data.filter_url import FilterChoice
 from data.models import AdminUnit, Channel, ReportStatus, Role, utcnow
-from data.queries import PERIOD_DAYS, ReportFilter, choices
+from data.reports.filters import PERIOD_DAYS, FilterChoice, ReportFilter
+from data.reports.queries import choices
 
 HIDDEN = {"display": "none"}
 

@@ -8,7 +8,7 @@ returns: the pool checks each connection before lending it (``pool_pre_ping``).
 ``/healthz`` is for load balancers and operators: 503 when this process cannot serve (the database is
 down), 200 otherwise, with what is degraded named in the body: Redis (reports are still taken; jobs
 and live push wait for it) and the sweep that processes new reports (late when none has started for
-``IOC_JOB_STALL_AFTER_S``; operators also get an alert, ``data/job_runs.py``).
+``IOC_JOB_STALL_AFTER_S``; operators also get an alert, ``data/core/job_runs.py``).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from markupsafe import escape
 from sqlalchemy import text
 
 from dashboard.i18n import lang, t
-from data.db import database_outage
-from data.errors import ServiceUnavailable
-from data.job_runs import SWEEP
+from data.core.db import database_outage
+from data.core.errors import ServiceUnavailable
+from data.core.runtime import Runtime
 from data.models import utcnow
-from data.runtime import Runtime
+from data.monitoring.sweeps import SWEEP
 
 log = logging.getLogger(__name__)
 DEFAULT_LATE_S = 60  # /healthz calls a sweep late after this when the stall alert is switched off

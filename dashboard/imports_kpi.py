@@ -1,4 +1,4 @@
-"""The "Chỉ số (KPI)" tab of /imports: upload KPI values (data/indicator_import.py), download the template,
+"""The "Chỉ số (KPI)" tab of /imports: upload KPI values (data/kpis/imports/template.py), download the template,
 dry-run, import, and read the per-row report. The page module (dashboard/pages/imports.py) places it."""
 
 from __future__ import annotations
@@ -17,16 +17,10 @@ from flask_login import current_user
 from dashboard.auth import audit_action, runtime_of
 from dashboard.i18n import TEXTS, t
 from dashboard.imports_common import allowed, figure_cards, history_table, run_controls
-from data.errors import IocError
-from data.indicator_adapters import ADAPTERS
-from data.indicator_import import (
-    IndicatorImportSummary,
-    check_file,
-    import_file,
-    indicator_specs,
-    template_csv,
-    template_xlsx,
-)
+from data.core.errors import IocError
+from data.kpis.imports.adapters import ADAPTERS
+from data.kpis.imports.files import check_file, import_file
+from data.kpis.imports.template import IndicatorImportSummary, indicator_specs, template_csv, template_xlsx
 
 GRID_ROWS = 5000  # the rest is in the downloadable report
 FIGURES = ("rows_total", "rows_kept", "rows_skipped", "new", "revised", "unchanged")

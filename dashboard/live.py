@@ -33,11 +33,12 @@ from flask import Blueprint, Flask, Response, jsonify, request, stream_with_cont
 from flask_login import current_user
 
 from dashboard.auth import audit_action, session_token
-from data import alerts, login_sessions
-from data.errors import Forbidden, InvalidInput, IocError
+from data.accounts import sessions as login_sessions
+from data.alerts import events as alerts
+from data.core.errors import Forbidden, InvalidInput, IocError
+from data.core.runtime import Runtime
+from data.core.text import ascii_digits
 from data.models import Alert
-from data.runtime import Runtime
-from data.text import ascii_digits
 
 log = logging.getLogger(__name__)
 TOPICS = ("reports", "alerts", "cameras", "warnings", "vessels")

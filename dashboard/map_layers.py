@@ -12,10 +12,9 @@ import dash_leaflet as dl
 from dash import html
 
 from dashboard.i18n import t
-from data.answers import filter_key
-from data.queries import ReportFilter
-from data.runtime import Runtime
-from data.settings import Settings
+from data.core.runtime import Runtime
+from data.core.settings import Settings
+from data.reports.filters import ReportFilter, filter_key
 from layers.base import Layer, MapView
 from layers.boundaries import choropleth, legend_entries
 from layers.map_state import MapState

@@ -13,10 +13,10 @@ from flask import Blueprint, Response, request, send_file
 from flask_login import current_user
 from sqlalchemy import select
 
-from data.errors import InvalidInput, NotFound
+from data.core.errors import InvalidInput, NotFound
+from data.core.runtime import Runtime
 from data.models import Attachment, Report, Role
-from data.runtime import Runtime
-from data.uploads import is_storage_key, path_for
+from data.reports.uploads import is_storage_key, path_for
 
 log = logging.getLogger(__name__)
 

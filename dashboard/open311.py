@@ -3,7 +3,7 @@
 Every answer exists as ``.json`` (the default) and ``.xml``; every error, including a body too large
 and an unknown path, is the spec's ``[{"code": 400, "description": "..."}]`` with that HTTP status.
 Reports are posted through the one intake path (``data.intake.submit``), which commits before we
-answer, so ``service_request_id`` (the tracking code) is returned at once; see ``data/open311.py``
+answer, so ``service_request_id`` (the tracking code) is returned at once; see ``data/intake/open311/records.py``
 for what the public may read.
 """
 
@@ -17,15 +17,16 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from data import open311, public_warnings
-from data.apikeys import ApiKeyCache
-from data.errors import IocError
+from data.accounts.apikeys import ApiKeyCache
+from data.alerts import public_warnings
+from data.core.errors import IocError
+from data.core.runtime import Runtime
+from data.intake.open311 import records as open311
+from data.intake.open311.openapi import openapi_document
 from data.intake.pipeline import submit
 from data.intake.submission import IntakeError, Submission
 from data.models import Channel, utcnow
-from data.open311_openapi import openapi_document
-from data.runtime import Runtime
-from data.uploads import MediaFile
+from data.reports.uploads import MediaFile
 
 log = logging.getLogger(__name__)
 

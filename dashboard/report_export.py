@@ -24,11 +24,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from dashboard.auth import audit_action
 from dashboard.components import fmt_number
 from dashboard.i18n import t
-from data.errors import InvalidInput
+from data.accounts.users import SEES_REPORTER
+from data.core.errors import InvalidInput
+from data.core.runtime import Runtime
 from data.models import Role, utcnow
-from data.queries import ReportFilter, count_reports, export_rows
-from data.runtime import Runtime
-from data.users import SEES_REPORTER
+from data.reports.filters import ReportFilter
+from data.reports.queries import count_reports, export_rows
 
 CSV_FLUSH_ROWS = 500
 # (field, Vietnamese header); the sealed three only for SEES_REPORTER roles.

@@ -25,12 +25,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from dashboard.auth import audit_action
 from dashboard.i18n import lang, t
-from data.errors import InvalidInput, IocError
+from data.core.errors import InvalidInput, IocError
+from data.core.runtime import Runtime
 from data.intake.pipeline import Receipt, submit
 from data.intake.submission import MAX_DESCRIPTION, IntakeError, Submission
 from data.models import Category, Channel
-from data.runtime import Runtime
-from data.uploads import ImageWorkBusy, MediaFile
+from data.reports.uploads import ImageWorkBusy, MediaFile
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 from flask import Flask, Response, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
-from data.settings import Settings
+from data.core.settings import Settings
 
 
 def cookies_secure() -> bool:

@@ -2,7 +2,7 @@
 
 Authenticated by an API key of channel ``sensors`` (``python -m data.apikeys create "Trạm quan trắc"
 --channel sensors``) in the ``X-API-Key`` header (dashboard/device_keys.py). The body is a JSON array of
-readings (data/sensors.py). Valid readings are committed even when others in the batch are refused: a
+readings (data/monitoring/sensors.py). Valid readings are committed even when others in the batch are refused: a
 sensor gateway retries the whole batch, and a reading sent twice is stored once, so nothing accepted is
 lost and nothing doubles.
 """
@@ -14,9 +14,9 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from dashboard.device_keys import check_device_key
-from data import sensors
-from data.errors import IocError
-from data.runtime import Runtime
+from data.core.errors import IocError
+from data.core.runtime import Runtime
+from data.monitoring import sensors
 
 CHANNEL = "sensors"
 

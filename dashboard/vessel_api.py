@@ -1,6 +1,6 @@
 """``POST /api/vessels/positions``: shore stations and transponder gateways push fishing-vessel positions.
 
-The body is a JSON list of messages (data/vessels.py), or ``{"positions": [...]}``; the key of an API
+The body is a JSON list of messages (data/monitoring/vessels.py), or ``{"positions": [...]}``; the key of an API
 client of channel ``vessels`` goes in the ``X-API-Key`` header (or ``Authorization: Bearer``). Good rows
 are stored and bad ones reported by row number (200, ``rejected``); a batch with no good row at all is a
 400, so a client sending the wrong format notices at once. Errors answer ``{"ok": false, "error": ...}``
@@ -16,9 +16,9 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from dashboard.device_keys import check_device_key
-from data import vessels
-from data.errors import IocError
-from data.runtime import Runtime
+from data.core.errors import IocError
+from data.core.runtime import Runtime
+from data.monitoring import vessels
 
 log = logging.getLogger(__name__)
 MAX_BODY = 4 * 1024 * 1024  # MAX_BATCH messages of ~300 bytes, with room to spare

@@ -2,7 +2,7 @@
 
 Each delivery's signature is checked on the raw body before anything is parsed or written; a bad
 or missing one is a 403 and leaves no trace. Messages go through the intake pipeline (see
-``data.channels.conversation``) and the answer is 200 only once they are committed, so a platform
+``data.intake.channels.conversation``) and the answer is 200 only once they are committed, so a platform
 that saw an error retries, and the retry finds the message already taken.
 """
 
@@ -14,12 +14,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from data.channels.base import NotConfigured, WebhookChannel, webhook_channel
-from data.channels.conversation import Conversations
-from data.channels.facebook import FacebookChannel
-from data.errors import InvalidInput, IocError, NotFound
-from data.runtime import Runtime
-from data.text import without_nul
+from data.core.errors import InvalidInput, IocError, NotFound
+from data.core.runtime import Runtime
+from data.core.text import without_nul
+from data.intake.channels.base import NotConfigured, WebhookChannel, webhook_channel
+from data.intake.channels.conversation import Conversations
+from data.intake.channels.facebook import FacebookChannel
 
 log = logging.getLogger(__name__)
 

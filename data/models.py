@@ -231,7 +231,7 @@ class Report(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Which write last changed a column the map's in-process copy holds (data/report_mirror.py), set by
+    # Which write last changed a column the map's in-process copy holds (data/reports/mirror.py), set by
     # the database itself (migration 0012), so no writer can forget it: on PostgreSQL the writing
     # transaction's id, on SQLite a counter that grows in commit order.
     change_stamp: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue(),
@@ -367,7 +367,7 @@ class SensorReading(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     feature_id: Mapped[int] = mapped_column(ForeignKey("map_features.id"))
-    metric: Mapped[str] = mapped_column(String(32))  # data.sensors.METRICS: aqi | pm25 | water_level_m
+    metric: Mapped[str] = mapped_column(String(32))  # data.monitoring.sensors.METRICS: aqi | pm25 | water_level_m
     at: Mapped[datetime] = mapped_column(DateTime)  # when it was measured (UTC)
     value: Mapped[float] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(String(100))  # the feed, the API key's name, or "demo"
@@ -435,7 +435,7 @@ class Alert(Base):
     source_ref: Mapped[str | None] = mapped_column(String(100))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(String(16), default="new", index=True)  # data.alerts.STATUSES
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)  # data.alerts.events.STATUSES
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -456,7 +456,7 @@ class AlertEvent(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
-    action: Mapped[str] = mapped_column(String(16))  # a key of data.alerts.TRANSITIONS
+    action: Mapped[str] = mapped_column(String(16))  # a key of data.alerts.events.TRANSITIONS
     status: Mapped[str] = mapped_column(String(16))  # the alert's status after this step
     step: Mapped[int | None] = mapped_column(Integer)  # the procedure step ticked or unticked
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -533,7 +533,7 @@ class User(Base):
 
 class LoginSession(Base):
     """A signed-in browser. Its cookie holds only a random token; this row decides whether it still counts
-    (ended by logout, a new password or deactivation; expired when idle or old: data/login_sessions.py)."""
+    (ended by logout, a new password or deactivation; expired when idle or old: data/accounts/sessions.py)."""
 
     __tablename__ = "login_sessions"
 
@@ -550,7 +550,7 @@ class LoginSession(Base):
 
 class LoginCounter(Base):
     """Login attempts within the current window for one key (a username, an address): the lock-out's
-    count, raised atomically by each attempt before its password is checked (data/login_guard.py)."""
+    count, raised atomically by each attempt before its password is checked (data/accounts/login_guard.py)."""
 
     __tablename__ = "login_counters"
 
@@ -626,7 +626,7 @@ class ImportRun(Base):
 class Vessel(Base):
     """A fishing vessel with a position transponder; caches its last position for fast maps.
 
-    The allowed fishing zones are ``map_features`` rows of layer ``fishing_zone`` (see data/vessels.py).
+    The allowed fishing zones are ``map_features`` rows of layer ``fishing_zone`` (see data/monitoring/vessels.py).
     """
 
     __tablename__ = "vessels"

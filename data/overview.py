@@ -1,34 +1,24 @@
 """The overview page's headline: counts across reports, cameras and alerts, and the latest KPIs."""
 
 from __future__ import annotations
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
-from sqlalchemy import func, literal_column, or_, select, union_all
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from data.kpi import KpiCard
-from data.kpi_board import board
+
+from data.kpis.board import board
+from data.kpis.status import KpiCard
 from data.models import (
     OPEN_STATUSES,
-    AdminUnit,
-    Agency,
     Alert,
     Camera,
     CameraState,
     CameraStatus,
-    Category,
-    Channel,
     Report,
-    ReportStatus,
-    Role,
     utcnow,
 )
-from data.proximity import Incident
-from data.report_mirror import rows_of
-from data.text import ascii_digits, fold
-from data.workflow import SEES_ALL
-from data.reports.filters import ReportFilter
 
 
 @dataclass(frozen=True)

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import redis
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from data.answers import Answers, watch_report_writes
-from data.bus import EventBus, LocalBus, RedisBus
-from data.db import (
-    check_connection,
-    make_engine,
-    make_sessionmaker,
-    migrate,
-    session_scope,
-)
-from data.errors import ConfigError
-from data.job_runs import JobRuns, SweepWatch
-from data.jobs import InProcessJobs, JobRunner, RqJobs, schedule_for
-from data.report_mirror import SESSION_KEY, ReportMirror
-from data.settings import Settings
+from data.core.bus import EventBus, LocalBus, RedisBus
+from data.core.cache import Answers, watch_report_writes
+from data.core.db import check_connection, make_engine, make_sessionmaker, migrate
+from data.core.errors import ConfigError
+from data.core.job_runs import JobRuns
+from data.core.jobs import InProcessJobs, RqJobs, schedule_for
 from data.core.runtime import Runtime
+from data.core.settings import Settings
+from data.monitoring.sweeps import SweepWatch
+from data.reports.mirror import SESSION_KEY, ReportMirror
 
 log = logging.getLogger(__name__)
 

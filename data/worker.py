@@ -18,10 +18,8 @@ import argparse
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
-from pathlib import Path
 from types import FrameType
 
 import redis
@@ -29,10 +27,11 @@ from redis.exceptions import LockError
 from rq import Queue, Worker
 from rq.cron import CronScheduler
 
-from data.errors import ConfigError
-from data.jobs import ScheduledJob, bind_worker_runtime, rq_entry, schedule_for
-from data.runtime import Runtime, build_runtime
-from data.settings import load_settings
+from data.core.errors import ConfigError
+from data.core.jobs import ScheduledJob, bind_worker_runtime, rq_entry, schedule_for
+from data.core.runtime import Runtime
+from data.core.settings import load_settings
+from data.runtime import build_runtime
 
 log = logging.getLogger("ioc.worker")
 LEADER_TTL_S = 30  # the lead of a worker that died passes to another within this

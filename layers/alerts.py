@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import Alert
-from data.queries import ReportFilter
+from data.reports.filters import ReportFilter
 from layers.base import MapView, feature_collection, point_feature
 
 SEVERITY_COLOURS = {"info": "#0d6efd", "warning": "#fd7e14", "critical": "#dc3545"}

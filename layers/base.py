@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from data.queries import ReportFilter
+from data.reports.filters import ReportFilter
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Layer(Protocol):
     name_en: str
     default_on: bool
     # True when ``load`` counts reports only: its answer is cached until the next report write
-    # (data/answers.py). Live layers (cameras) and ones fed by other tables say False.
+    # (data/core/cache.py). Live layers (cameras) and ones fed by other tables say False.
     about_reports: bool
     # The MapView fields ``load`` reads: with the filter they key its cached answer, so a zoom does
     # not recount the wards (boundaries read none; density reads the zoom).

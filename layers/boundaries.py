@@ -18,8 +18,9 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from data.models import AdminUnit, Report, utcnow
-from data.queries import OPEN_VALUES, ReportFilter, apply_filter
-from data.report_mirror import rows_of
+from data.reports.filters import ReportFilter
+from data.reports.mirror import rows_of
+from data.reports.queries import OPEN_VALUES, apply_filter
 from layers.base import MapView, feature_collection
 
 LEVELS = ("ward", "district", "province")
@@ -131,7 +132,7 @@ def legend_entries(shade: str, breaks: tuple[float, ...]) -> list[tuple[str, str
 
 def unit_counts(session: Session, filters: ReportFilter, now: datetime) -> dict[int, UnitCounts]:
     """One grouped query: the filtered reports of every unit, with how many are open, overdue, rated
-    (on the map's copy of the reports when the session has one, data/report_mirror.py)."""
+    (on the map's copy of the reports when the session has one, data/reports/mirror.py)."""
     is_open = Report.status.in_(OPEN_VALUES)
     overdue = and_(is_open, Report.expected_at < now)
     query = apply_filter(select(

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from data.queries import ReportFilter, camera_rows
+from data.reports.filters import ReportFilter
+from data.reports.queries import camera_rows
 from layers.base import MapView, feature_collection, point_feature
 
 STATE_COLOURS = {"online": "#198754", "stale": "#fd7e14", "offline": "#dc3545", "unknown": "#6c757d"}

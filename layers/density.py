@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.models import Report, utcnow
-from data.queries import ReportFilter, apply_filter
-from data.report_mirror import rows_of
+from data.reports.filters import ReportFilter
+from data.reports.mirror import rows_of
+from data.reports.queries import apply_filter
 from layers.base import MapView, feature_collection
 
 # Cells about 40 px wide on screen: 360° / 2^zoom / 256 px per tile × 40 px.
@@ -34,7 +35,7 @@ class Cell:
 
 def density_cells(session: Session, filters: ReportFilter, zoom: int) -> tuple[float, list[Cell]]:
     """Count reports per grid cell (GROUP BY on floored coordinates): on the in-process column copy of
-    the reports when the session carries one that is loaded (data/report_mirror.py), else in the
+    the reports when the session carries one that is loaded (data/reports/mirror.py), else in the
     database. Both run the same query."""
     size = cell_size_deg(zoom)
     row = func.floor(Report.lat / size).label("row")

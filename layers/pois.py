@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import MapFeature
-from data.queries import ReportFilter
+from data.reports.filters import ReportFilter
 from layers.base import MapView, feature_collection, point_feature
 
 KIND_COLOURS = {"school": "#6f42c1", "health": "#d63384", "wifi": "#0dcaf0", "market": "#ffc107",

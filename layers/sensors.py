@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import MapFeature
-from data.queries import ReportFilter
-from data.sensors import alarm_level, aqi_band
+from data.monitoring.sensors import alarm_level, aqi_band
+from data.reports.filters import ReportFilter
 from layers.base import MapView, feature_collection, point_feature
 
 WATER_COLOURS = ("#0d6efd", "#ffc107", "#fd7e14", "#dc3545")  # below alarm I, then alarm I, II, III

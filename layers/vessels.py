@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.core.sla import to_local
 from data.models import Vessel, utcnow
-from data.queries import ReportFilter
-from data.sla import to_local
-from data.vessels import OUT_OF_ZONE, SILENT, Track, load_zones, silenced, tracks, vessel_state
+from data.monitoring.vessels import OUT_OF_ZONE, SILENT, Track, load_zones, silenced, tracks, vessel_state
+from data.reports.filters import ReportFilter
 from layers.base import MapView, feature_collection, point_feature
 
 TRACK_HOURS = 6  # enough to see where a boat came from; a day of tracks would hide the boats

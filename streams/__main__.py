@@ -8,9 +8,9 @@ import sys
 
 from aiohttp import web
 
-from data.errors import ConfigError
+from data.core.errors import ConfigError
+from data.core.settings import load_settings
 from data.runtime import build_runtime
-from data.settings import load_settings
 from streams.gateway import create_gateway
 from streams.pool import PooledLoop
 

@@ -22,7 +22,7 @@ import av
 import cv2
 import numpy as np
 
-from data.errors import NotFound
+from data.core.errors import NotFound
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from sqlalchemy import select
 
-from data.errors import InvalidInput, IocError, NotFound
+from data.core.errors import InvalidInput, IocError, NotFound
+from data.core.runtime import Runtime
 from data.models import Camera
-from data.runtime import Runtime
 from streams.demo import DemoCameras
 from streams.health import HealthMonitor, health_of
 from streams.hub import CameraRef, Hub

@@ -16,9 +16,9 @@ from redis.typing import EncodableT, FieldT
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.alerts import OPEN_STATUSES, published, raise_alert
+from data.alerts.events import OPEN_STATUSES, published, raise_alert
+from data.core.runtime import Runtime
 from data.models import Alert, Camera, CameraState, CameraStatus, utcnow
-from data.runtime import Runtime
 from streams.hub import Hub
 from streams.snapshot import PictureInput, encode_jpeg, picture_input
 from streams.source import CameraSource

@@ -25,9 +25,9 @@ import av
 from av.video.codeccontext import VideoCodecContext
 from av.video.reformatter import VideoReformatter
 
-from data.alerts import raise_alert
+from data.alerts.events import raise_alert
+from data.core.runtime import Runtime
 from data.models import Camera, CameraStatus, utcnow
-from data.runtime import Runtime
 from streams.hub import CameraRef, Hub
 from streams.motion import MotionConfig, MotionDetector, MotionEvent
 from streams.snapshot import PictureInput, encode_jpeg, picture_input, video_decoder

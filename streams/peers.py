@@ -11,7 +11,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSend
 from aiortc.exceptions import OperationError
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
-from data.errors import InvalidInput, IocError
+from data.core.errors import InvalidInput, IocError
 from streams.hub import CameraRef, Hub
 from streams.source import CameraSource
 

@@ -70,7 +70,7 @@ class LiveApp:
 
     def scalars(self, statement: Any) -> list[Any]:
         """What a query answers on the app's database, read beside the app (its own engine, disposed)."""
-        from data.db import make_engine, make_sessionmaker
+        from data.core.db import make_engine, make_sessionmaker
 
         engine = make_engine(self.database_url)
         try:
@@ -118,7 +118,7 @@ def start_app(tmp: Path, **env: str) -> LiveApp:
 
 def start_app_with_user(tmp: Path, username: str, password: str, role: str) -> LiveApp:
     """``start_app`` on an empty SQLite database (no demo data) with one more user of ``role``."""
-    from data.users import create_user
+    from data.accounts.users import create_user
     from tests.dbfixtures import open_runtime
 
     url = f"sqlite:///{tmp / 'live.sqlite3'}"

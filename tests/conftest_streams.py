@@ -22,9 +22,10 @@ from flask_login import LoginManager, UserMixin, login_user
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from dashboard.camera_api import make_camera_blueprint
+from data.core.runtime import Runtime
+from data.core.settings import load_settings
 from data.models import Camera
-from data.runtime import Runtime, build_runtime
-from data.settings import load_settings
+from data.runtime import build_runtime
 from streams.gateway import GatewayThread, run_gateway_in_thread
 from tests.browser import free_port
 

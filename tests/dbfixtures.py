@@ -24,8 +24,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from data.runtime import Runtime, build_runtime
-from data.settings import PROJECT_ROOT, Settings, load_settings
+from data.core.runtime import Runtime
+from data.core.settings import PROJECT_ROOT, Settings, load_settings
+from data.runtime import build_runtime
 
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
 

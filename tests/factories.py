@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from data.models import AdminUnit, Agency, Category, Report, ReportStatus, Role, User, utcnow
-from data.workflow import Actor
+from data.reports.workflow import Actor
 
 # Hue's citadel: reports of the tests sit around it.
 HUE_LAT, HUE_LON = 16.4698, 107.5786

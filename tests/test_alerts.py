@@ -1,4 +1,4 @@
-"""Events and alerts (data/alerts.py): the lifecycle rules and the procedure checklist as pure functions,
+"""Events and alerts (data/alerts/events.py): the lifecycle rules and the procedure checklist as pure functions,
 then the whole life of an alert on SQLite and PostgreSQL with its append-only history."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from data import alerts
-from data.errors import InvalidInput, NotFound
+from data.accounts.users import create_user
+from data.alerts import events as alerts
+from data.core.errors import InvalidInput, NotFound
+from data.core.runtime import Runtime
 from data.models import Alert, AlertEvent, Role
-from data.runtime import Runtime
-from data.users import create_user
 from tests.dbfixtures import open_runtime
 
 T0 = datetime(2026, 12, 7, 8, 0)

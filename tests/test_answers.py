@@ -1,4 +1,4 @@
-"""Cached answers (data/answers.py): computed once per reports generation, retired by any committed
+"""Cached answers (data/core/cache.py): computed once per reports generation, retired by any committed
 report write (Open311's autocommitted CTE, ORM updates, COPY imports), kept by rollbacks and by writes
 elsewhere. SQLite embedded (in-process cache) and PostgreSQL with Redis (shared cache)."""
 
@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from data.answers import filter_key
+from data.core.runtime import Runtime
 from data.intake import Submission, submit
+from data.intake.bulk.reports import import_reports, preset
 from data.intake.pipeline import clear_places_cache
 from data.models import Channel, MapFeature, Report, ReportStatus, utcnow
-from data.queries import ReportFilter
-from data.report_import import import_reports, preset
-from data.runtime import Runtime
+from data.reports.filters import ReportFilter, filter_key
 from layers.base import MapView
 from layers.density import LAYER
 from tests.conftest import REDIS_URL
@@ -141,16 +140,16 @@ def test_a_redis_outage_is_one_log_line_not_a_traceback_per_write(caplog: pytest
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    from data.answers import Answers
+    from data.core.cache import Answers
     from tests.browser import free_port
 
     # Nothing listens there; no retries, so the 40 calls are refused at once (redis-py would back off).
     down = redis.Redis(port=free_port(), socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
     answers = Answers(down, "ioc-test-down")
-    with caplog.at_level("WARNING", logger="data.answers"):
+    with caplog.at_level("WARNING", logger="data.core.cache"):
         for n in range(20):
             answers.reports_changed()
             assert answers.get("density", {"n": n}, lambda n=n: n * 2) == n * 2  # computed, not failed
-    lines = [r for r in caplog.records if r.name == "data.answers"]
+    lines = [r for r in caplog.records if r.name == "data.core.cache"]
     assert len(lines) == 1 and lines[0].exc_info is None, [r.getMessage() for r in lines]
     assert "Redis unreachable" in lines[0].getMessage()

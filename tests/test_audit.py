@@ -16,10 +16,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app import create_app
-from data import login_guard
+from data.accounts import login_guard
+from data.accounts.users import create_user
+from data.core.runtime import Runtime
 from data.models import Alert, AuditEntry, Role, utcnow
-from data.runtime import Runtime, build_runtime
-from data.users import create_user
+from data.runtime import build_runtime
 from tests.dbfixtures import settings_for
 from tests.logins import client_login, client_logout, form_token
 from tests.test_report_form import serve

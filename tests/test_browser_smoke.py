@@ -12,9 +12,10 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import func, select
 
-from data.db import make_engine, make_sessionmaker
+from data.core.db import make_engine, make_sessionmaker
 from data.models import Alert, Camera, MapFeature, Report
-from data.queries import overview, public_summary
+from data.overview import overview
+from data.reports.queries import public_summary
 from tests.browser import LiveApp, login, start_app, stop_app, watch
 from tests.conftest import REDIS_URL
 from tests.conftest_streams import wait_for

@@ -25,10 +25,10 @@ from sqlalchemy import select
 
 from app import create_app
 from dashboard.callback_guard import Audience, audiences, callback_audience
-from data import login_guard
+from data.accounts import login_guard
+from data.accounts.users import PAGE_ROLES, hash_password
+from data.core.runtime import Runtime
 from data.models import Alert, Camera, Indicator, ReportStatus, User, utcnow
-from data.runtime import Runtime
-from data.users import PAGE_ROLES, hash_password
 from tests.dbfixtures import fresh_pg_database, open_runtime
 from tests.factories import HUE_LAT, HUE_LON, report, world
 from tests.logins import client_login

@@ -13,11 +13,12 @@ from imap_tools import AND, MailBoxUnencrypted, MailMessageFlags
 from PIL import Image
 from sqlalchemy import select
 
-from data.bus import LocalBus
-from data.channels.email import MailboxUnreachable, html_text, read_mailbox
-from data.channels.outbox import send_pending
+from data.core.bus import LocalBus
+from data.core.runtime import Runtime
+from data.core.text import html_text
+from data.intake.channels.email import MailboxUnreachable, read_mailbox
+from data.intake.channels.outbox import send_pending
 from data.models import Attachment, Outbox, Report
-from data.runtime import Runtime
 from tests.dbfixtures import fresh_pg_database, open_runtime
 from tests.dovecot import Dovecot, new_dovecot_dir
 

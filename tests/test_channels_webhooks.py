@@ -28,10 +28,10 @@ from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
 from app import create_app
-from data.channels.media import attach_pending
-from data.channels.outbox import MAX_ATTEMPTS, send_pending
+from data.core.runtime import Runtime
+from data.intake.channels.media import attach_pending
+from data.intake.channels.outbox import MAX_ATTEMPTS, send_pending
 from data.models import Attachment, Outbox, Report, utcnow
-from data.runtime import Runtime
 from tests.browser import free_port
 from tests.dbfixtures import fresh_pg_database, open_runtime
 

@@ -16,11 +16,19 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.classify import CONFIRMED_WEIGHT, Samples, fit_classifier, keyword_suggestion, suggest, train, train_job
-from data.jobs import JOB_MODULES, JOBS, SCHEDULE
+from data.core.jobs import JOBS, SCHEDULE, job_modules
+from data.core.runtime import Runtime
+from data.core.text import fold
 from data.models import Category, ClassifierModel, Report
-from data.runtime import Runtime
-from data.text import fold
+from data.reports.classify import (
+    CONFIRMED_WEIGHT,
+    Samples,
+    fit_classifier,
+    keyword_suggestion,
+    suggest,
+    train,
+    train_job,
+)
 
 PROBLEMS = {
     "lighting": [
@@ -286,7 +294,7 @@ def test_operator_corrections_change_the_next_model(categories: tuple[Runtime, d
 
 def test_the_job_trains_keeps_three_models_and_is_scheduled(categories: tuple[Runtime, dict[str, int]]) -> None:
     runtime, ids = categories
-    assert "data.classify" in JOB_MODULES  # so that workers import the module, which registers the job
+    assert "data.reports.classify" in job_modules()  # so that workers import the module, which registers the job
     assert JOBS["classifier.train"] is train_job
     assert any(j.name == "classifier.train" and j.interval_s == 24 * 3600 for j in SCHEDULE)
     assert train_job(runtime) is None

@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from app import create_app
-from data.apikeys import create_api_key
+from data.accounts.apikeys import create_api_key
 from data.runtime import build_runtime
 from tests.browser import ADMIN, free_port
 from tests.dbfixtures import settings_for

@@ -14,9 +14,12 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from data import demo, geo
-from data.db import bulk_insert
+from data import demo
+from data.core.db import bulk_insert
+from data.core.runtime import Runtime
+from data.core.text import fold
 from data.demo.seasons import sample_times
+from data.geo import boundaries, geometry
 from data.models import (
     OPEN_STATUSES,
     AdminUnit,
@@ -32,8 +35,6 @@ from data.models import (
     ReportEvent,
     RoutingRule,
 )
-from data.runtime import Runtime
-from data.text import fold
 from tests.dbfixtures import fresh_pg_database, open_runtime, settings_for
 
 NOW = datetime(2026, 11, 20, 3, 30)  # naive UTC: Friday 10:30 in Huế, in the rainy season
@@ -275,8 +276,8 @@ def test_texts_locations_and_sealed_fields(seeded: tuple[Runtime, dict]) -> None
     assert len({r.tracking_code for r in reports}) == 4000
     assert sum(r.published for r in reports) > 3000
     with runtime.session() as s:
-        shapes = geo.unit_shapes(s, "district")
-    located = sum(geo.locate(r.lat or 0, r.lon or 0, shapes) == r.admin_unit_id for r in reports)
+        shapes = boundaries.unit_shapes(s, "district")
+    located = sum(geometry.locate(r.lat or 0, r.lon or 0, shapes) == r.admin_unit_id for r in reports)
     assert located / len(reports) > 0.99  # points are drawn inside their district, then moved a few metres
 
 
@@ -428,7 +429,8 @@ def test_new_report_job_waits_for_a_demo_catalogue(sqlite_runtime: Runtime) -> N
 
 def test_shipped_district_file_and_attribution() -> None:
     shipped = demo.DEMO_DATA / "hue_districts_dvhcvn.geojson"
-    parsed = geo.parse_units(geo.read_collection(shipped), geo.FieldMap(code="level2_id", name="name"))
+    fields = boundaries.FieldMap(code="level2_id", name="name")
+    parsed = boundaries.parse_units(boundaries.read_collection(shipped), fields)
     assert len(parsed.units) == 10 and parsed.problems == []
     for name in ("LICENSE_dvhcvn_GPL-3.0.txt", "ATTRIBUTION.md"):
         assert (demo.DEMO_DATA / name).is_file()

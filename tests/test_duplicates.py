@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.duplicates import METRES_PER_DEGREE, bbox_deltas, features, find_duplicates, jaccard, me_too, merge
-from data.errors import Forbidden, InvalidInput
-from data.geo import distance_m
+from data.core.errors import Forbidden, InvalidInput
+from data.core.runtime import Runtime
+from data.geo.geometry import distance_m
 from data.models import Outbox, Report, ReportEvent, ReportStatus, utcnow
-from data.runtime import Runtime
-from data.workflow import apply
+from data.reports.duplicates import METRES_PER_DEGREE, bbox_deltas, features, find_duplicates, jaccard, me_too, merge
+from data.reports.workflow import apply
 from tests.factories import HUE_LAT, HUE_LON, World, report, world
 
 NOW = utcnow().replace(microsecond=0)

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from data import geo
+from data.core.runtime import Runtime
+from data.geo import boundaries, geometry, population
 from data.models import AdminUnit
-from data.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 GEO = ROOT.parent / "shared" / "data" / "geo"
@@ -25,7 +25,7 @@ HUE_WARDS = GEO / "hue_wards_2019_TEST_ONLY.geojson"
 DONG_HA_WARDS = GEO / "dong_ha_wards_2019_TEST_ONLY.geojson"
 DISTRICTS = GEO / "hue_quangtri_districts_dvhcvn.geojson"
 POPULATION_CSV = ROOT.parent / "shared" / "data" / "stats" / "hue_quangtri_population_ward_2019.csv"
-WARD_FIELDS = geo.FieldMap(code="GID_3", name="NAME_3", population="pop_total_2019", area="area_sqm")
+WARD_FIELDS = boundaries.FieldMap(code="GID_3", name="NAME_3", population="pop_total_2019", area="area_sqm")
 
 # Landmarks and the 2019 ward they stand in.
 LANDMARKS = [
@@ -55,50 +55,50 @@ def _feature(code: str | None, geometry: Any, **props: Any) -> dict[str, Any]:
 
 def test_point_in_polygon_handles_holes_and_multipolygons() -> None:
     with_hole = {"type": "Polygon", "coordinates": [_square(0, 0, 10), _square(4, 4, 2)]}
-    assert geo.point_in_polygon(1, 1, with_hole)
-    assert not geo.point_in_polygon(5, 5, with_hole)  # in the hole
-    assert not geo.point_in_polygon(11, 5, with_hole)
+    assert geometry.point_in_polygon(1, 1, with_hole)
+    assert not geometry.point_in_polygon(5, 5, with_hole)  # in the hole
+    assert not geometry.point_in_polygon(11, 5, with_hole)
     multi = {"type": "MultiPolygon", "coordinates": [[_square(0, 0, 1)], [_square(5, 5, 1)]]}
-    assert geo.point_in_polygon(5.5, 5.5, multi) and geo.point_in_polygon(0.5, 0.5, multi)
-    assert not geo.point_in_polygon(3, 3, multi)
+    assert geometry.point_in_polygon(5.5, 5.5, multi) and geometry.point_in_polygon(0.5, 0.5, multi)
+    assert not geometry.point_in_polygon(3, 3, multi)
     # An unclosed ring (last vertex not repeated) is read as closed.
     open_ring = {"type": "Polygon", "coordinates": [_square(0, 0, 2)[:-1]]}
-    assert geo.point_in_polygon(1, 1, open_ring)
+    assert geometry.point_in_polygon(1, 1, open_ring)
 
 
 def test_area_and_centroid_of_a_square_with_a_hole() -> None:
     # 0.01° squares near Huế: the hole removes a quarter of the area and shifts the centroid.
     outer = _square(107.0, 16.0, 0.02)
     hole = _square(107.01, 16.01, 0.01)
-    area, lat, lon = geo.area_and_centroid({"type": "Polygon", "coordinates": [outer, hole]})
-    full, _, _ = geo.area_and_centroid({"type": "Polygon", "coordinates": [outer]})
+    area, lat, lon = geometry.area_and_centroid({"type": "Polygon", "coordinates": [outer, hole]})
+    full, _, _ = geometry.area_and_centroid({"type": "Polygon", "coordinates": [outer]})
     assert area == pytest.approx(full * 0.75, rel=1e-9)
     assert lat < 16.01 and lon < 107.01  # pulled away from the hole in the north-east quarter
     assert full == pytest.approx(2_218_000 * 2.13, rel=0.01)  # ≈ 2.22 km × 2.13 km at 16° N
 
 
 def test_computed_areas_match_the_census_file() -> None:
-    for feature in geo.read_collection(HUE_WARDS)["features"]:
-        area, _, _ = geo.area_and_centroid(feature["geometry"])
+    for feature in boundaries.read_collection(HUE_WARDS)["features"]:
+        area, _, _ = geometry.area_and_centroid(feature["geometry"])
         assert area == pytest.approx(feature["properties"]["area_sqm"], rel=0.001)
 
 
 def test_locate_finds_the_ward_of_known_places() -> None:
-    parsed = geo.parse_units(geo.read_collection(HUE_WARDS), WARD_FIELDS)
-    parsed.units.extend(geo.parse_units(geo.read_collection(DONG_HA_WARDS), WARD_FIELDS).units)
-    shapes = [geo.UnitShape.of(i, u.geometry) for i, u in enumerate(parsed.units)]
+    parsed = boundaries.parse_units(boundaries.read_collection(HUE_WARDS), WARD_FIELDS)
+    parsed.units.extend(boundaries.parse_units(boundaries.read_collection(DONG_HA_WARDS), WARD_FIELDS).units)
+    shapes = [geometry.UnitShape.of(i, u.geometry) for i, u in enumerate(parsed.units)]
     names = [u.name for u in parsed.units]
     for (lat, lon), ward in LANDMARKS:
-        found = geo.locate(lat, lon, shapes)
+        found = geometry.locate(lat, lon, shapes)
         assert found is not None and names[found] == ward, (lat, lon, ward)
-    assert geo.locate(16.60, 107.80, shapes) is None  # the sea off Thuận An
+    assert geometry.locate(16.60, 107.80, shapes) is None  # the sea off Thuận An
 
 
 # --- reading and checking files ----------------------------------------------------------------
 
 
 def test_parse_reads_every_ward_with_population_and_measures() -> None:
-    parsed = geo.parse_units(geo.read_collection(HUE_WARDS), WARD_FIELDS)
+    parsed = boundaries.parse_units(boundaries.read_collection(HUE_WARDS), WARD_FIELDS)
     assert parsed.total == 27 and len(parsed.units) == 27 and parsed.problems == []
     an_cuu = next(u for u in parsed.units if u.code == "VNM.54.2.1_1")
     assert (an_cuu.name, an_cuu.population) == ("AnCựu", 23776)
@@ -119,14 +119,14 @@ def test_parse_reads_every_ward_with_population_and_measures() -> None:
 def test_a_malformed_file_is_one_clear_error(tmp_path: Path, content: str, expected: str) -> None:
     path = tmp_path / "bad.geojson"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(geo.GeoFileError) as caught:
-        geo.read_collection(path)
+    with pytest.raises(boundaries.GeoFileError) as caught:
+        boundaries.read_collection(path)
     assert expected in caught.value.message and str(path) in caught.value.message
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(geo.GeoFileError, match="file not found"):
-        geo.read_collection(tmp_path / "nowhere.geojson")
+    with pytest.raises(boundaries.GeoFileError, match="file not found"):
+        boundaries.read_collection(tmp_path / "nowhere.geojson")
 
 
 def test_bad_features_are_reported_and_skipped_the_rest_imported() -> None:
@@ -143,7 +143,8 @@ def test_bad_features_are_reported_and_skipped_the_rest_imported() -> None:
         "not a feature",
         _feature("G", good, pop_total_2019="NA"),
     )
-    parsed = geo.parse_units(collection, geo.FieldMap(code="GID_3", name="NAME_3", population="pop_total_2019"))
+    fields = boundaries.FieldMap(code="GID_3", name="NAME_3", population="pop_total_2019")
+    parsed = boundaries.parse_units(collection, fields)
     assert [u.code for u in parsed.units] == ["A", "G"]
     messages = {(p.feature, p.skipped): str(p) for p in parsed.problems}
     assert messages[(2, True)] == "feature #2 (B): no geometry; skipped"
@@ -159,17 +160,17 @@ def test_bad_features_are_reported_and_skipped_the_rest_imported() -> None:
 
 
 def test_an_empty_collection_parses_to_nothing() -> None:
-    parsed = geo.parse_units(_collection(), WARD_FIELDS)
+    parsed = boundaries.parse_units(_collection(), WARD_FIELDS)
     assert (parsed.total, parsed.units, parsed.problems) == (0, [], [])
 
 
 # --- import into the database (SQLite and PostgreSQL) -----------------------------------------
 
 
-def _import_wards(runtime: Runtime) -> list[geo.ImportReport]:
+def _import_wards(runtime: Runtime) -> list[boundaries.ImportReport]:
     with runtime.session() as session:
         return [
-            geo.import_geojson(session, path, level="ward", fields=WARD_FIELDS, population_year=2019)
+            boundaries.import_geojson(session, path, level="ward", fields=WARD_FIELDS, population_year=2019)
             for path in (HUE_WARDS, DONG_HA_WARDS)
         ]
 
@@ -182,10 +183,10 @@ def test_import_wards_counts_populations_location_and_idempotence(runtime: Runti
         populations = dict(session.execute(select(AdminUnit.name, AdminUnit.population)).all())
         assert populations["AnCựu"] == 23776 and populations["Phường5"] == 25471
         assert sum(p or 0 for p in populations.values()) == 351456 + 95658  # 2019 census: Huế's and Đông Hà's wards
-        shapes = geo.unit_shapes(session, "ward")
+        shapes = boundaries.unit_shapes(session, "ward")
         names = dict(session.execute(select(AdminUnit.id, AdminUnit.name)).all())
         for (lat, lon), ward in LANDMARKS:
-            assert names[geo.locate(lat, lon, shapes) or 0] == ward
+            assert names[geometry.locate(lat, lon, shapes) or 0] == ward
         unit = session.scalar(select(AdminUnit).where(AdminUnit.code == "VNM.54.2.26_1"))
         assert unit is not None and unit.boundary is not None and unit.bbox is not None
         assert (unit.name, unit.population_year, unit.source) == ("VĩnhNinh", 2019, HUE_WARDS.name)
@@ -196,9 +197,9 @@ def test_import_wards_counts_populations_location_and_idempotence(runtime: Runti
 
 
 def test_import_districts_and_population_csv(runtime: Runtime) -> None:
-    fields = geo.FieldMap(code="level2_id", name="name", parent_code="level1_id")
+    fields = boundaries.FieldMap(code="level2_id", name="name", parent_code="level1_id")
     with runtime.session() as session:
-        report = geo.import_geojson(
+        report = boundaries.import_geojson(
             session, DISTRICTS, level="district", fields=fields, parent_level="province", is_demo=True
         )
         assert (report.inserted, report.total) == (19, 19)
@@ -207,10 +208,10 @@ def test_import_districts_and_population_csv(runtime: Runtime) -> None:
         assert len(report.problems) == 19
         names = set(session.scalars(select(AdminUnit.name).where(AdminUnit.level == "district")))
         assert {"Thành phố Huế", "Thành phố Đông Hà", "Huyện A Lưới"} <= names
-    wards = geo.FieldMap(code="GID_3", name="NAME_3")  # no population in this import
+    wards = boundaries.FieldMap(code="GID_3", name="NAME_3")  # no population in this import
     with runtime.session() as session:
-        geo.import_geojson(session, HUE_WARDS, level="ward", fields=wards)
-        pop = geo.import_population(
+        boundaries.import_geojson(session, HUE_WARDS, level="ward", fields=wards)
+        pop = population.import_population(
             session, POPULATION_CSV, level="ward", code_field="ward_id", population_field="total", year=2019
         )
         assert (pop.rows, pop.updated, len(pop.unmatched)) == (294, 27, 294 - 27)
@@ -218,7 +219,7 @@ def test_import_districts_and_population_csv(runtime: Runtime) -> None:
         total = session.scalar(select(func.sum(AdminUnit.population)).where(AdminUnit.level == "ward"))
         assert total == 351456
         # Re-importing the boundaries without a population field keeps the census figures.
-        geo.import_geojson(session, HUE_WARDS, level="ward", fields=wards)
+        boundaries.import_geojson(session, HUE_WARDS, level="ward", fields=wards)
         assert session.scalar(select(func.sum(AdminUnit.population)).where(AdminUnit.level == "ward")) == 351456
 
 
@@ -226,8 +227,8 @@ def test_parent_links_when_the_parent_level_exists(sqlite_runtime: Runtime) -> N
     with sqlite_runtime.session() as session:
         session.add(AdminUnit(level="province", code="46", name="Tỉnh Thừa Thiên Huế"))
         session.flush()
-        fields = geo.FieldMap(code="level2_id", name="name", parent_code="level1_id")
-        report = geo.import_geojson(session, DISTRICTS, level="district", fields=fields, parent_level="province")
+        fields = boundaries.FieldMap(code="level2_id", name="name", parent_code="level1_id")
+        report = boundaries.import_geojson(session, DISTRICTS, level="district", fields=fields, parent_level="province")
         assert len(report.problems) == 10  # the 10 districts of Quảng Trị (45) find no parent
         hue = session.scalar(select(AdminUnit).where(AdminUnit.level == "district", AdminUnit.code == "474"))
         assert hue is not None and hue.parent_id is not None
@@ -251,7 +252,7 @@ def test_cli_imports_and_prints_the_validation_report(sqlite_url: str, tmp_path:
     assert "Imported 27 of 27 features as ward units (27 new, 0 updated)." in done.stdout
 
     mixed = tmp_path / "mixed.geojson"
-    wards = geo.read_collection(HUE_WARDS)["features"][:2]
+    wards = boundaries.read_collection(HUE_WARDS)["features"][:2]
     wards[1] = {**wards[1], "geometry": None}
     mixed.write_text(json.dumps(_collection(*wards)), encoding="utf-8")
     done = _cli(sqlite_url, "import", str(mixed), *common)

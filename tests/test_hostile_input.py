@@ -19,14 +19,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app import create_app
-from data.apikeys import create_api_key
-from data.db import make_engine
-from data.errors import InvalidInput
+from data.accounts.apikeys import create_api_key
+from data.core.db import make_engine
+from data.core.errors import InvalidInput
+from data.core.runtime import Runtime
+from data.core.settings import load_settings
 from data.intake.submission import Submission, validate
 from data.models import Agency, Category, Channel, Report
-from data.queries import ReportFilter
-from data.runtime import Runtime
-from data.settings import load_settings
+from data.reports.filters import ReportFilter
 from tests.dbfixtures import open_runtime
 from tests.logins import client_login
 
@@ -122,7 +122,7 @@ def test_non_ascii_digits_are_refused_not_a_crash(door: Door) -> None:
         status, error = door.get(f"/open311/v2/requests.json?page_size={value}")
         assert status == 400, (value, error)
     assert door.get("/open311/v2/requests.json?page=2")[0] == 200
-    from data.text import ascii_digits
+    from data.core.text import ascii_digits
 
     assert ascii_digits("2026") and not ascii_digits("²") and not ascii_digits("") and not ascii_digits("٣")
     found = ReportFilter.from_query({"category": "1,²,٣,7", "agency": "²"}, datetime(2026, 12, 7), load_settings().tz)

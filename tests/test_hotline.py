@@ -10,8 +10,8 @@ import requests
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
+from data.accounts.users import create_user
 from data.models import AdminUnit, Report, ReportEvent, Role, User
-from data.users import create_user
 from tests.browser import LiveApp, login, start_app, stop_app, watch
 from tests.dbfixtures import open_runtime
 from tests.test_report_form import PASSWORD, seed

@@ -21,10 +21,10 @@ import requests
 from PIL import Image
 from sqlalchemy import func, select
 
-from data.apikeys import create_api_key
-from data.errors import IocError
+from data.accounts.apikeys import create_api_key
+from data.core.errors import IocError
 from data.models import Category, Report
-from data.uploads import ImageWorkBusy, Limits, MediaFile, check_media, image_slots
+from data.reports.uploads import ImageWorkBusy, Limits, MediaFile, check_media, image_slots
 from tests.browser import LiveApp, start_app, stop_app
 from tests.dbfixtures import open_runtime
 

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import func, select
 
-from data.db import make_engine, make_sessionmaker
+from data.core.db import make_engine, make_sessionmaker
 from data.models import Agency, Category, ImportRun, Report
 from tests.browser import LiveApp, login, start_app, stop_app, watch
 from tests.conftest import SHARED_DATA

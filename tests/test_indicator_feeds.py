@@ -1,4 +1,4 @@
-"""KPI feeds (data/indicator_feeds.py) pulled from real HTTP endpoints on loopback: JSON and CSV answers
+"""KPI feeds (data/kpis/imports/feeds.py) pulled from real HTTP endpoints on loopback: JSON and CSV answers
 take the import's checks and revisions; an endpoint that is down or answers nonsense writes nothing."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.indicator_feeds import pull_feeds
-from data.jobs import run_job
+from data.core.jobs import run_job
+from data.kpis.imports.feeds import pull_feeds
 from data.models import ImportRun, Indicator, IndicatorValue
 from tests.dbfixtures import open_runtime
 from tests.http_pages import Pages

@@ -1,4 +1,4 @@
-"""KPI value import (data/indicator_import.py): the template, the row checks, revisions, and the real
+"""KPI value import (data/kpis/imports/template.py): the template, the row checks, revisions, and the real
 national statistics of ../shared/data/stats imported through the adapters (read by path, never copied),
 on SQLite and PostgreSQL."""
 
@@ -15,14 +15,16 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from data import geo
-from data.indicator_import import (
+from data.core.runtime import Runtime
+from data.core.tabular import read_table
+from data.geo import boundaries
+from data.kpis.imports.files import import_file
+from data.kpis.imports.template import (
     CITY,
     IndicatorContext,
     IndicatorSpec,
     Where,
     example_period,
-    import_file,
     indicator_specs,
     parse_period,
     places_index,
@@ -32,8 +34,6 @@ from data.indicator_import import (
     validate,
 )
 from data.models import AdminUnit, Agency, Alert, ImportRun, Indicator, IndicatorValue
-from data.report_import import read_table
-from data.runtime import Runtime
 from tests.dbfixtures import open_runtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -282,7 +282,8 @@ def test_real_province_statistics_arrive_through_the_adapters(db_url: str) -> No
 def test_census_population_goes_to_our_wards_and_other_wards_are_reported(db_url: str) -> None:
     with open_runtime(db_url) as runtime:
         with runtime.session() as session:
-            geo.import_geojson(session, HUE_WARDS, level="ward", fields=geo.FieldMap(code="GID_3", name="NAME_3"))
+            fields = boundaries.FieldMap(code="GID_3", name="NAME_3")
+            boundaries.import_geojson(session, HUE_WARDS, level="ward", fields=fields)
             an_cuu = session.scalar(select(AdminUnit.id).where(AdminUnit.name == "AnCựu"))
         total, new, problems = _import(runtime, "census", "hue_quangtri_population_ward_2019.csv")
         assert (total, new) == (294 * 2, 27 * 2)  # Huế's 27 wards; Quảng Trị's and the districts' are not ours

@@ -17,7 +17,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from data.bus import drain
+from data.core.bus import drain
+from data.core.runtime import Runtime
+from data.core.settings import PROJECT_ROOT
 from data.intake import IntakeError, Submission, submit
 from data.intake.pipeline import clear_places_cache
 from data.intake.processing import process_pending, process_report
@@ -33,9 +35,7 @@ from data.models import (
     RoutingRule,
     utcnow,
 )
-from data.runtime import Runtime
-from data.settings import PROJECT_ROOT
-from data.uploads import Limits, MediaFile, check_media, path_for
+from data.reports.uploads import Limits, MediaFile, check_media, path_for
 from tests.conftest import REDIS_URL
 from tests.dbfixtures import fresh_pg_database, open_runtime
 

@@ -1,4 +1,4 @@
-"""Job stamps, the alert when new reports stop being processed, and /healthz (data/job_runs.py,
+"""Job stamps, the alert when new reports stop being processed, and /healthz (data/core/job_runs.py,
 dashboard/health.py), on SQLite and PostgreSQL, embedded and with the real Redis."""
 
 from __future__ import annotations
@@ -10,13 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from data import alerts
-from data.bus import drain
-from data.job_runs import ALERT_KIND, SWEEP, JobRuns, Run, SweepWatch, stalled
-from data.jobs import run_job
+from data.alerts import events as alerts
+from data.core.bus import drain
+from data.core.job_runs import JobRuns, Run
+from data.core.jobs import run_job
+from data.core.runtime import Runtime
+from data.core.settings import load_settings
 from data.models import Alert, utcnow
-from data.runtime import Runtime, build_runtime, connect_redis
-from data.settings import load_settings
+from data.monitoring.sweeps import ALERT_KIND, SWEEP, SweepWatch, stalled
+from data.runtime import build_runtime, connect_redis
 from tests.dbfixtures import settings_for
 
 
@@ -114,8 +116,8 @@ def test_healthz_names_the_sweeps_last_start_in_the_citys_time(sqlite_url: str) 
 
 @pytest.mark.parametrize("value", ['{"no.such.job": 5}', '{"reports.process_pending": 0}'])
 def test_job_intervals_are_checked(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from data.errors import ConfigError
-    from data.jobs import schedule_for
+    from data.core.errors import ConfigError
+    from data.core.jobs import schedule_for
 
     monkeypatch.setenv("IOC_JOB_EVERY_S", value)
     with pytest.raises(ConfigError) as refused:

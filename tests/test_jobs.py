@@ -8,13 +8,15 @@ from datetime import timedelta
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
-from data.alerts import history
-from data.bus import LocalBus, RedisBus, drain
-from data.jobs import bind_worker_runtime, schedule_for
-from data.maintenance import compute_report_kpis, flag_overdue, follow_reports
+from data.alerts.events import history
+from data.core.bus import LocalBus, RedisBus, drain
+from data.core.jobs import bind_worker_runtime, schedule_for
+from data.core.runtime import Runtime
+from data.core.settings import load_settings
+from data.kpis.computed import compute_report_kpis, follow_reports
 from data.models import Alert, IndicatorValue, Report, ReportStatus, utcnow
-from data.runtime import Runtime, build_runtime, connect_redis
-from data.settings import load_settings
+from data.reports.overdue import flag_overdue
+from data.runtime import build_runtime, connect_redis
 from tests.dbfixtures import settings_for
 
 

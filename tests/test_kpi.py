@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from data.kpi import (
+from data.core.text import fold
+from data.kpis.status import (
     CITY,
     Change,
     KpiCard,
@@ -34,7 +35,6 @@ from data.kpi import (
     series_csv,
     shift_period,
 )
-from data.text import fold
 
 
 @pytest.mark.parametrize(

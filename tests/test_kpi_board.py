@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
-from data.bus import drain
-from data.kpi import KpiStatus
-from data.kpi_alerts import raise_threshold_alerts, threshold_alerts
-from data.kpi_board import board, detail
-from data.maintenance import compute_report_kpis
+from data.core.bus import drain
+from data.core.runtime import Runtime
+from data.kpis.alerts import raise_threshold_alerts, threshold_alerts
+from data.kpis.board import board, detail
+from data.kpis.computed import compute_report_kpis
+from data.kpis.status import KpiStatus
 from data.models import (
     AdminUnit,
     Agency,
@@ -28,7 +29,6 @@ from data.models import (
     ReportStatus,
     utcnow,
 )
-from data.runtime import Runtime
 from tests.dbfixtures import open_runtime
 from tests.factories import report, world
 

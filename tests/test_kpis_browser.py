@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, expect
 
-from data.kpi import period_of, shift_period
+from data.kpis.status import period_of, shift_period
 from data.models import AdminUnit, Agency, Indicator, IndicatorValue, Role
 from tests.browser import LiveApp, login, start_app_with_user, stopped_at_end, watch
 from tests.dbfixtures import open_runtime

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from data.models import Alert, utcnow
-from data.queries import ReportFilter
+from data.reports.filters import ReportFilter
 from layers.alerts import LAYER, SEVERITY_COLOURS
 from layers.base import MapView
 from tests.dbfixtures import open_runtime

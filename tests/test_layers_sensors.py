@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from data.models import MapFeature
-from data.queries import ReportFilter
+from data.reports.filters import ReportFilter
 from layers.base import MapView
 from layers.pois import LAYER as POIS
 from layers.sensors import LAYER, UNKNOWN, alarm_level, aqi_band, sensor_properties

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from data.models import Vessel, utcnow
-from data.queries import ReportFilter
-from data.vessels import OUT_OF_ZONE, SILENT, check_silent, receive, upsert_zone
+from data.monitoring.vessels import OUT_OF_ZONE, SILENT, check_silent, receive, upsert_zone
+from data.reports.filters import ReportFilter
 from layers.base import MapView
 from layers.registry import by_key
 from layers.vessels import LAYER, STATE_STYLE, ZONE_COLOUR, VesselRow, vessel_features

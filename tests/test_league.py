@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from data.league import AgencyRecord, agency_records, league_table, shrink
+from data.core.runtime import Runtime
 from data.models import Agency, Report
-from data.runtime import Runtime
+from data.reports.league import AgencyRecord, agency_records, league_table, shrink
 
 
 def record(agency_id: int, resolved: int, on_time: int, reopened: int = 0, ratings: tuple[int, ...] = (),

@@ -20,11 +20,12 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from dashboard.live import TOPICS, frame, screen_message
-from data import alerts
-from data.apikeys import create_api_key
+from data.accounts.apikeys import create_api_key
+from data.accounts.users import create_user
+from data.alerts import events as alerts
+from data.core.runtime import Runtime
 from data.models import Role
-from data.runtime import Runtime, build_runtime
-from data.users import create_user
+from data.runtime import build_runtime
 from tests.browser import free_port
 from tests.conftest import REDIS_URL
 from tests.dbfixtures import fresh_pg_database, settings_for

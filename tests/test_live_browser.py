@@ -17,9 +17,9 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
-from data.apikeys import create_api_key
+from data.accounts.apikeys import create_api_key
+from data.accounts.users import create_user
 from data.models import Role
-from data.users import create_user
 from tests.browser import LiveApp, login, start_app_with_user, stopped_at_end, watch
 from tests.dbfixtures import open_runtime
 from tests.test_open311 import INSIDE, _seed
@@ -143,7 +143,7 @@ def _density_cells(app: LiveApp) -> int:
     from datetime import timedelta
 
     from data.models import utcnow
-    from data.queries import ReportFilter
+    from data.reports.filters import ReportFilter
     from layers.density import density_cells
 
     with open_runtime(app.database_url, map_copy=False) as runtime, runtime.session() as s:

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from data.models import AdminUnit, AuditEntry, Category, Report, ReportStatus, utcnow
-from data.queries import ReportFilter
+from data.reports.filters import ReportFilter
 from layers.density import density_cells
 from tests.browser import LiveApp, login, start_app, stopped_at_end, watch
 from tests.dbfixtures import open_runtime
@@ -87,7 +87,7 @@ def page(live: LiveApp, browser: Browser) -> Iterator[Page]:
 
 def _cells(live: LiveApp, zoom: int, **filters: object) -> int:
     """How many density cells the database counts for this filter at this zoom."""
-    from data.db import make_engine, make_sessionmaker
+    from data.core.db import make_engine, make_sessionmaker
 
     engine = make_engine(live.database_url)
     try:

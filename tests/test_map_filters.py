@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from data.filter_url import FilterChoice
+from data.core.runtime import Runtime
 from data.models import ReportStatus, utcnow
-from data.queries import ReportFilter, count_reports
-from data.runtime import Runtime
+from data.reports.filters import FilterChoice, ReportFilter
+from data.reports.queries import count_reports
 from layers.map_state import MapState
 from tests.factories import report, world
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import null, text
 
 from dashboard.map_layers import draw_layers
+from data.core.runtime import Runtime
 from data.models import AdminUnit, ReportStatus, utcnow
-from data.queries import ReportFilter
-from data.runtime import Runtime
+from data.reports.filters import ReportFilter
 from layers.base import MapView
 from layers.boundaries import (
     LAYER,

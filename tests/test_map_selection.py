@@ -14,11 +14,11 @@ import pytest
 
 from dashboard.map_export import MAX_ROWS, build_export
 from dashboard.report_export import SEALED_COLUMNS, columns_for
-from data.errors import InvalidInput
-from data.map_selection import Area, areas_of, count_inside, inside_any, reports_inside
+from data.core.errors import InvalidInput
+from data.core.runtime import Runtime
 from data.models import ReportStatus, utcnow
-from data.queries import ReportFilter
-from data.runtime import Runtime
+from data.reports.filters import ReportFilter
+from data.reports.selection import Area, areas_of, count_inside, inside_any, reports_inside
 from tests.factories import HUE_LAT, HUE_LON, report, world
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")

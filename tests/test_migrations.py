@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DatabaseError
 
-from data.alerts import raise_alert
-from data.db import alembic_config, current_revision, make_engine, make_sessionmaker, migrate, session_scope
+from data.alerts.events import raise_alert
+from data.core.db import alembic_config, current_revision, make_engine, make_sessionmaker, migrate, session_scope
 from data.models import AuditEntry, Base, Report, ReportEvent
 
 

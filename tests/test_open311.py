@@ -30,9 +30,10 @@ from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
 from app import create_app
-from data.apikeys import check_api_key, create_api_key
+from data.accounts.apikeys import check_api_key, create_api_key
+from data.core.runtime import Runtime
 from data.models import AdminUnit, Agency, ApiKey, Attachment, Category, Report, ReportStatus, utcnow
-from data.runtime import Runtime, build_runtime
+from data.runtime import build_runtime
 from tests.browser import free_port
 from tests.conftest import ROOT
 from tests.dbfixtures import fresh_pg_database, settings_for

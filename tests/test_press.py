@@ -1,4 +1,4 @@
-"""Local press monitoring (data/press.py) against feeds served over HTTP on loopback: RSS and Atom
+"""Local press monitoring (data/monitoring/press.py) against feeds served over HTTP on loopback: RSS and Atom
 stored once, watch words matched without accents, alerts raised, broken feeds reported and skipped."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from data.bus import drain
+from data.core.bus import drain
 from data.models import Alert, PressArticle
-from data.press import matched_words, read_feeds
+from data.monitoring.press import matched_words, read_feeds
 from tests.dbfixtures import open_runtime
 from tests.http_pages import Pages
 

@@ -20,8 +20,8 @@ from rq import Queue
 from rq.job import Job
 from sqlalchemy import select
 
+from data.core.jobs import schedule_for
 from data.demo import seed_demo
-from data.jobs import schedule_for
 from data.models import Alert, Report, ReportStatus, utcnow
 from data.runtime import build_runtime
 from tests.browser import ADMIN, free_port, start_app, stop_app

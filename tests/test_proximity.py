@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from data.geo import distance_m
-from data.proximity import CameraPoint, Incident, camera_to_pop, nearest_camera
+from data.geo.geometry import distance_m
+from data.geo.proximity import CameraPoint, Incident, camera_to_pop, nearest_camera
 
 # Huế: Ngọ Môn and the Trường Tiền bridge (Lê Lợi end) are about 1.17 km apart.
 NGO_MON = (16.4668, 107.5789)

@@ -1,4 +1,4 @@
-"""Warnings to the public (data/public_warnings.py): published, in force for their time, ended, counted
+"""Warnings to the public (data/alerts/public_warnings.py): published, in force for their time, ended, counted
 when shown; carried by Open311's service notice; bad input refused with a message."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from app import create_app
-from data import public_warnings
-from data.apikeys import create_api_key
-from data.errors import InvalidInput
+from data.accounts.apikeys import create_api_key
+from data.alerts import public_warnings
+from data.core.errors import InvalidInput
 from data.models import PublicWarning, utcnow
 from tests.dbfixtures import open_runtime
 from tests.test_open311 import _seed

@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import create_server
-from data.errors import Forbidden, InvalidInput, NotFound
+from data.accounts.users import create_user
+from data.core.errors import Forbidden, InvalidInput, NotFound
+from data.core.runtime import Runtime
+from data.core.text import fold
 from data.models import AdminUnit, Attachment, Outbox, Report, ReportEvent, ReportStatus, Role, utcnow
-from data.queries import ReportFilter, breakdown, count_reports, daily_trend, report_page
-from data.report_detail import CONFIRM_CATEGORY, MERGE_WITH, ActionForm, act, load_detail, take_action
-from data.runtime import Runtime
-from data.text import fold
-from data.users import create_user
+from data.reports.detail import CONFIRM_CATEGORY, MERGE_WITH, ActionForm, act, load_detail, take_action
+from data.reports.filters import ReportFilter
+from data.reports.queries import breakdown, count_reports, daily_trend, report_page
 from tests.factories import World, report, world
 from tests.logins import client_login
 
@@ -329,7 +330,7 @@ def test_the_grid_answers_at_most_one_block_whatever_it_is_asked(runtime: Runtim
 
 
 def test_excel_export_takes_a_report_with_control_characters(runtime: Runtime) -> None:
-    from data.apikeys import create_api_key
+    from data.accounts.apikeys import create_api_key
 
     with runtime.session() as s:
         world(s)

@@ -21,9 +21,9 @@ from werkzeug.serving import make_server
 
 from app import create_server
 from dashboard.report_form import _content_policy, tile_sources
+from data.accounts.users import create_user
+from data.core.runtime import Runtime
 from data.models import AdminUnit, Agency, Attachment, Category, Report, Role
-from data.runtime import Runtime
-from data.users import create_user
 from tests.dbfixtures import fresh_pg_database, open_runtime
 from tests.logins import session_login
 

@@ -16,29 +16,29 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from data.errors import InvalidInput
-from data.geo import UnitShape, locate
-from data.intake.processing import process_pending
-from data.maintenance import flag_overdue
-from data.models import Agency, Alert, Category, ImportRun, Report, ReportEvent, ReportStatus, utcnow
-from data.report_import import (
+from data.cli.import_reports import main
+from data.core.errors import InvalidInput
+from data.core.runtime import Runtime
+from data.core.settings import PROJECT_ROOT
+from data.core.sla import to_local
+from data.core.tabular import read_table
+from data.core.text import fold
+from data.geo.geometry import UnitShape, locate
+from data.intake.bulk.reports import (
     ColumnMapping,
     ImportContext,
     fold_series,
     import_reports,
     locate_many,
-    main,
     preset,
     presets,
-    read_table,
     source_name,
     validate,
     value_choices,
 )
-from data.runtime import Runtime
-from data.settings import PROJECT_ROOT
-from data.sla import to_local
-from data.text import fold
+from data.intake.processing import process_pending
+from data.models import Agency, Alert, Category, ImportRun, Report, ReportEvent, ReportStatus, utcnow
+from data.reports.overdue import flag_overdue
 from tests.conftest import SHARED_DATA
 from tests.factories import report, world
 

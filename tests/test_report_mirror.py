@@ -1,4 +1,4 @@
-"""The map's in-process copy of the reports (data/report_mirror.py) answers exactly as the database does,
+"""The map's in-process copy of the reports (data/reports/mirror.py) answers exactly as the database does,
 after every kind of write, including a transaction that commits after the copy last looked."""
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text, update
 
-from data.db import bulk_insert
+from data.core.db import bulk_insert
+from data.core.runtime import Runtime
 from data.models import AdminUnit, Report, ReportStatus, utcnow
-from data.queries import BREAKDOWNS, ReportFilter, breakdown, count_reports
-from data.report_mirror import MIRRORED, ReportMirror, _wrote_reports
-from data.runtime import Runtime
-from data.workflow import apply
+from data.reports.filters import ReportFilter
+from data.reports.mirror import MIRRORED, ReportMirror, _wrote_reports
+from data.reports.queries import BREAKDOWNS, breakdown, count_reports
+from data.reports.workflow import apply
 from layers.boundaries import unit_counts
 from layers.density import density_cells
 from tests.factories import HUE_LAT, HUE_LON, World, report, world
@@ -117,7 +118,7 @@ def test_the_copy_counts_like_the_database_after_every_kind_of_write(runtime: Ru
     assert _compare(runtime, mirror, filters) > 100
     assert mirror.rows == 210
     # The copy answered every time (a failing copy hands over to the database, and says so).
-    assert not [r.getMessage() for r in caplog.records if r.name == "data.report_mirror"]
+    assert not [r.getMessage() for r in caplog.records if r.name == "data.reports.mirror"]
 
 
 def test_stamps_move_only_when_a_copied_column_changes(runtime: Runtime) -> None:

@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
-from data.db import make_engine, make_sessionmaker
+from data.accounts.users import create_user
+from data.core.db import make_engine, make_sessionmaker
 from data.models import Agency, Report, ReportStatus, Role
-from data.users import create_user
 from tests.browser import LiveApp, login, start_app, stop_app, watch
 
 pytestmark = pytest.mark.browser

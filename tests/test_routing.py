@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from data.core.runtime import Runtime
 from data.models import AdminUnit, Agency, Category, RoutingRule
-from data.routing import Rule, choose_agency, load_rules, route
-from data.runtime import Runtime
+from data.reports.routing import Rule, choose_agency, load_rules, route
 
 HUE = ZoneInfo("Asia/Ho_Chi_Minh")
 NOON = datetime(2026, 10, 19, 5, 0)  # naive UTC: 12:00 in Huế

@@ -1,4 +1,4 @@
-"""Information-security monitoring (data/security_watch.py): patterns in the audit log become alerts."""
+"""Information-security monitoring (data/accounts/security_watch.py): patterns in the audit log become alerts."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from data import audit
-from data.alerts import history
-from data.bus import drain
+from data.accounts import audit
+from data.accounts.security_watch import RULES, Entry, findings, watch
+from data.alerts.events import history
+from data.core.bus import drain
 from data.models import Alert
-from data.security_watch import RULES, Entry, findings, watch
 from tests.dbfixtures import open_runtime
 
 NOW = datetime(2026, 12, 7, 9, 0)

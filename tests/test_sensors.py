@@ -1,4 +1,4 @@
-"""Environment monitoring (data/sensors.py, dashboard/sensor_api.py): readings in through every path,
+"""Environment monitoring (data/monitoring/sensors.py, dashboard/sensor_api.py): readings in through every path,
 history kept, thresholds raising one alert per level, bad batches refused reading by reading."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app import create_app
-from data import sensors
-from data.alerts import history as alert_history
-from data.apikeys import create_api_key
-from data.bus import drain
+from data.accounts.apikeys import create_api_key
+from data.alerts.events import history as alert_history
+from data.core.bus import drain
+from data.core.runtime import Runtime
 from data.models import Alert, MapFeature, SensorReading, utcnow
-from data.runtime import Runtime
+from data.monitoring import sensors
 from tests.dbfixtures import open_runtime
 from tests.http_pages import Pages
 

@@ -19,11 +19,13 @@ from sqlalchemy import select, update
 
 from app import create_app
 from dashboard.security_headers import content_policy
-from data import login_guard, login_sessions
-from data.login_sessions import prune_job
+from data.accounts import login_guard
+from data.accounts import sessions as login_sessions
+from data.accounts.sessions import prune_job
+from data.accounts.users import change_password, create_user, set_active
+from data.core.runtime import Runtime
 from data.models import LoginCounter, LoginSession, Role, User, utcnow
-from data.runtime import Runtime, build_runtime
-from data.users import change_password, create_user, set_active
+from data.runtime import build_runtime
 from tests.dbfixtures import settings_for
 from tests.factories import report, world
 from tests.logins import TOKEN_FIELD, client_login, client_logout, form_token

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
+from data.accounts.users import create_user, set_active
 from data.models import Role, User
-from data.users import create_user, set_active
 from tests.browser import LiveApp, login, start_app, stop_app, watch
 from tests.dbfixtures import open_runtime
 from tests.http_pages import Pages

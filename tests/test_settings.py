@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from data.errors import ConfigError
-from data.settings import load_settings
+from data.core.errors import ConfigError
+from data.core.settings import load_settings
 from tests.conftest import ROOT
 
 

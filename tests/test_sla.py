@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from data.sla import deadline_for, public_holidays, working_days_between
+from data.core.sla import deadline_for, public_holidays, working_days_between
 
 HUE = ZoneInfo("Asia/Ho_Chi_Minh")  # UTC+7, no daylight saving
 

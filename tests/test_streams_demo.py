@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import requests
 
+from data.core.runtime import Runtime
 from data.models import Camera
-from data.runtime import Runtime, build_runtime
+from data.runtime import build_runtime
 from streams.gateway import GatewayThread
 from tests.conftest_streams import TOKEN, running_gateway, streams_settings, wait_for
 

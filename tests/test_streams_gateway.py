@@ -15,10 +15,10 @@ import requests
 from aiortc import RTCPeerConnection
 from sqlalchemy import select
 
-from data.bus import drain
+from data.core.bus import drain
+from data.core.settings import load_settings
 from data.models import Camera, CameraStatus
 from data.runtime import build_runtime
-from data.settings import load_settings
 from streams.health import HealthMonitor
 from streams.hub import CameraRef, Hub
 from streams.peers import first_codec

@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import select
 
 from data.models import Camera, CameraStatus
-from data.queries import camera_rows
+from data.reports.queries import camera_rows
 from data.runtime import build_runtime
 from streams.hub import CameraRef
 from streams.patrol import due_for_visit

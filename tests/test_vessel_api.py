@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from app import create_app
-from data.apikeys import create_api_key, revoke_api_key
+from data.accounts.apikeys import create_api_key, revoke_api_key
+from data.core.runtime import Runtime
 from data.models import Vessel, VesselPosition, utcnow
-from data.runtime import Runtime
-from data.vessels import API_CHANNEL
+from data.monitoring.vessels import API_CHANNEL
 from tests.browser import free_port
 from tests.dbfixtures import open_runtime
 

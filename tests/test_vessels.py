@@ -1,4 +1,4 @@
-"""Fishing-vessel monitoring (data/vessels.py): validation row by row, ingest and its idempotency, the
+"""Fishing-vessel monitoring (data/monitoring/vessels.py): validation row by row, ingest and its idempotency, the
 zone check, one alert per vessel and reason, the silent check, the pull job against feeds served on
 loopback, and the demo fleet through the same intake. Database tests run on SQLite and PostgreSQL."""
 
@@ -12,16 +12,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from data.alerts import act
-from data.bus import drain
+from data.alerts.events import act
+from data.core.bus import drain
+from data.core.errors import InvalidInput
+from data.core.jobs import schedule_for
+from data.core.runtime import Runtime
 from data.demo import seed_demo
 from data.demo.vessels import FLEET, seed_vessels, simulated, vessel_feed
-from data.errors import InvalidInput
-from data.geo import UnitShape
-from data.jobs import schedule_for
+from data.geo.geometry import UnitShape
 from data.models import Alert, MapFeature, Vessel, VesselPosition, utcnow
-from data.runtime import Runtime
-from data.vessels import (
+from data.monitoring.vessels import (
     OUT_OF_ZONE,
     SILENT,
     Zone,

@@ -11,9 +11,9 @@ import pytest
 import requests
 from playwright.sync_api import Browser, expect
 
-from data.apikeys import create_api_key
+from data.accounts.apikeys import create_api_key
 from data.models import utcnow
-from data.vessels import API_CHANNEL, check_silent, upsert_zone
+from data.monitoring.vessels import API_CHANNEL, check_silent, upsert_zone
 from layers.vessels import STATE_STYLE, ZONE_COLOUR
 from tests.browser import LiveApp, login, start_app, stopped_at_end, watch
 from tests.dbfixtures import open_runtime

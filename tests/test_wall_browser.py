@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from data.db import make_engine, make_sessionmaker
+from data.core.db import make_engine, make_sessionmaker
 from data.models import Alert, Camera
 from tests.browser import LiveApp, WatchedPage, login, start_app, stop_app, watch
 

@@ -10,9 +10,10 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from dashboard.auth import SessionUser, safe_next
+from data.accounts.users import create_user
+from data.core.runtime import Runtime
 from data.models import Role
-from data.runtime import Runtime, build_runtime
-from data.users import create_user
+from data.runtime import build_runtime
 from tests.dbfixtures import settings_for
 from tests.logins import client_login, client_logout
 

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.errors import Forbidden, InvalidInput
-from data.maintenance import flag_overdue
+from data.core.errors import Forbidden, InvalidInput
+from data.core.runtime import Runtime
+from data.core.sla import deadline_for
 from data.models import Alert, Attachment, Category, Outbox, Rating, Report, ReportEvent, ReportStatus, utcnow
-from data.runtime import Runtime
-from data.sla import deadline_for
-from data.workflow import (
+from data.reports.overdue import flag_overdue
+from data.reports.workflow import (
     SEALED_FIELDS,
     STATUS_VI,
     TRANSITIONS,

@@ -1,6 +1,6 @@
 """Sự kiện: every alert in one list; open one to acknowledge, assign, follow its procedure, close.
 
-The rules live in data/alerts.py; each button goes through dashboard.live.apply_action, which commits
+The rules live in data/alerts/events.py; each button goes through dashboard.live.apply_action, which commits
 and then tells every screen, so a step ticked here is ticked on the wall too. The list redraws when the
 live feed (the ``live-event`` store) says an alert changed, never on a timer.
 """
@@ -20,10 +20,10 @@ from dashboard.auth import audit_action, runtime_of
 from dashboard.components import fmt_time, page_guard
 from dashboard.i18n import lang, t
 from dashboard.live import apply_action
-from data import alerts
-from data.errors import IocError
+from data.alerts import events as alerts
+from data.core.errors import IocError
+from data.core.text import ascii_digits
 from data.models import Alert, User
-from data.text import ascii_digits
 
 dash.register_page(__name__, path="/alerts", name="alerts", title="IOC – Sự kiện")
 

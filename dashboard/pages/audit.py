@@ -1,4 +1,4 @@
-"""Nhật ký: the audit log for administrators (data/audit.py): the newest operator actions and security
+"""Nhật ký: the audit log for administrators (data/accounts/audit.py): the newest operator actions and security
 events, filtered by kind of action; read-only (entries are only ever appended)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dash import html
 from dashboard.auth import runtime_of
 from dashboard.components import fmt_time, page_guard
 from dashboard.i18n import t
-from data import audit
+from data.accounts import audit
 
 dash.register_page(__name__, path="/audit", name="audit", title="IOC – Nhật ký")
 

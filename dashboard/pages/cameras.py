@@ -18,8 +18,8 @@ from dash.exceptions import PreventUpdate
 from dashboard.auth import runtime_of
 from dashboard.components import page_guard
 from dashboard.i18n import t
-from data.proximity import DEFAULT_RADIUS_M, CameraPoint, camera_to_pop
-from data.queries import camera_rows, incidents_after, newest_incident_ids
+from data.geo.proximity import DEFAULT_RADIUS_M, CameraPoint, camera_to_pop
+from data.reports.queries import camera_rows, incidents_after, newest_incident_ids
 
 dash.register_page(__name__, path="/cameras", name="cameras", title="IOC – Camera")
 

@@ -1,6 +1,6 @@
 """Môi trường: every environment sensor's latest value in its band, and the history of one against its
 thresholds (VN_AQI bands for air, the gauge's flood alarm levels for rivers). Readings come in through
-data/sensors.py; the page redraws when the live feed says a sensor raised an alert, and every minute."""
+data/monitoring/sensors.py; the page redraws when the live feed says a sensor raised an alert, and every minute."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from dash import Input, Output, callback, dcc, html
 from dashboard.auth import runtime_of
 from dashboard.components import fmt_time, page_guard
 from dashboard.i18n import lang, t
-from data import sensors
 from data.models import MapFeature, utcnow
+from data.monitoring import sensors
 from layers.sensors import sensor_properties
 
 dash.register_page(__name__, path="/environment", name="environment", title="IOC – Môi trường")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from dashboard.auth import runtime_of
 from dashboard.components import page_guard
 from dashboard.i18n import lang, t
-from data.errors import InvalidInput
+from data.core.errors import InvalidInput
 from data.intake.pipeline import Receipt, submit
 from data.intake.submission import MAX_DESCRIPTION, IntakeError, Submission
 from data.models import AdminUnit, Category, Channel

@@ -1,4 +1,7 @@
-"""Nhập dữ liệu: upload a CSV/Excel export, map its columns and words, dry-run, then import (data/report_import.py)."""
+"""Nhập dữ liệu: upload a CSV/Excel export, map its columns and words, dry-run, then import.
+
+The import itself is ``data.intake.bulk.reports``; this page only maps and shows.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +21,9 @@ from dashboard.auth import audit_action, runtime_of
 from dashboard.components import fmt_number, page_guard
 from dashboard.i18n import lang, t, t_enum
 from dashboard.imports_common import allowed, figure_cards, history_table, run_controls
-from data.errors import IocError
-from data.models import Agency, Category, ReportStatus
-from data.report_import import (
+from data.core.errors import IocError
+from data.core.tabular import read_table
+from data.intake.bulk.reports import (
     VALUE_FIELDS,
     ColumnMapping,
     FormatMismatch,
@@ -29,10 +32,10 @@ from data.report_import import (
     import_reports,
     preset,
     presets,
-    read_table,
     source_name,
     value_choices,
 )
+from data.models import Agency, Category, ReportStatus
 
 dash.register_page(__name__, path="/imports", name="imports", title="IOC – Nhập dữ liệu")
 

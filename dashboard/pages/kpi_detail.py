@@ -15,8 +15,8 @@ from dash.exceptions import PreventUpdate
 from dashboard.auth import runtime_of
 from dashboard.components import kpi_card, page_guard
 from dashboard.i18n import lang, t
-from data.kpi import KpiPoint, KpiSpec, series_csv
-from data.kpi_board import Breakdown, KpiDetail, detail, spec_and_series
+from data.kpis.board import Breakdown, KpiDetail, detail, spec_and_series
+from data.kpis.status import KpiPoint, KpiSpec, series_csv
 
 dash.register_page(__name__, path_template="/kpis/<code>", name="kpi_detail", title="IOC – Chỉ số")
 

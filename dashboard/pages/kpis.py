@@ -13,7 +13,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard.auth import runtime_of
 from dashboard.components import kpi_sections, page_guard
 from dashboard.i18n import t
-from data.kpi_board import board
+from data.kpis.board import board
 from data.models import utcnow
 
 dash.register_page(__name__, path="/kpis", name="kpis", title="IOC – Chỉ số")

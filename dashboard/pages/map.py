@@ -4,7 +4,7 @@ ward panel, drawn selections with their export, a dark base for the wall and a d
 State lives in the URL: the filters in the reports page's form (``FilterChoice``, so a link works on
 either page) and the map's own (``MapState``: centre, zoom, shade, layers, base). ``layout`` reads
 them; a clientside callback writes them back with ``history.replaceState`` (a ``dcc.Location`` change
-would rebuild the page and the map with it). Report layers are cached answers (``data/answers.py``):
+would rebuild the page and the map with it). Report layers are cached answers (``data/core/cache.py``):
 a filter change, a zoom or a playback step asks the database only for what it has not answered yet.
 """
 
@@ -28,11 +28,11 @@ from dashboard.filter_bar import filter_bar, filter_inputs, filter_menus, viewer
 from dashboard.i18n import lang, t, t_enum
 from dashboard.map_export import FORMATS, build_export
 from dashboard.map_layers import base_layers, draw_layers, failure_badges, layer_name, legend
-from data.errors import IocError
-from data.filter_url import FilterChoice
-from data.map_selection import areas_of, count_inside, reports_inside
+from data.core.errors import IocError
 from data.models import AdminUnit, utcnow
-from data.queries import ReportFilter, breakdown, choices
+from data.reports.filters import FilterChoice, ReportFilter
+from data.reports.queries import breakdown, choices
+from data.reports.selection import areas_of, count_inside, reports_inside
 from layers.base import MapView
 from layers.boundaries import DEFAULT_MEASURE, MEASURES, UnitCounts, roll_up, unit_counts, unit_figures
 from layers.density import STEP_UNITS, at_window, playback_windows

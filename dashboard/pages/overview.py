@@ -15,7 +15,9 @@ from dashboard.auth import runtime_of
 from dashboard.components import fmt_time, kpi_card, page_guard, report_table, stat_card
 from dashboard.i18n import t
 from data.models import Category, utcnow
-from data.queries import ReportFilter, counts_by, latest_kpis, overview, recent_reports
+from data.overview import latest_kpis, overview
+from data.reports.filters import ReportFilter
+from data.reports.queries import counts_by, recent_reports
 
 dash.register_page(__name__, path="/", name="overview", title="IOC – Tổng quan")
 

@@ -1,7 +1,7 @@
 """Công khai: the transparency page anyone may open. Only published results, never a reporter.
 
 ``/public?code=HUE-2026-XXXXXXX`` opens a report's page straight from the link in the reply a citizen
-received; the agencies' league table is fair (see data/league.py) and cached for a few minutes.
+received; the agencies' league table is fair (see data/reports/league.py) and cached for a few minutes.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from dash.exceptions import PreventUpdate
 from dashboard.auth import runtime_of
 from dashboard.components import fmt_number, fmt_time, report_table, stat_card
 from dashboard.i18n import t, t_enum
-from data import public_warnings, workflow
-from data.errors import IocError
-from data.league import LeagueRow, agency_records, league_table
+from data.alerts import public_warnings
+from data.core.errors import IocError
 from data.models import PublicWarning, utcnow
-from data.public import PublicReport, lookup, report_id_of
-from data.queries import public_summary, recent_reports
-from data.workflow import Actor
+from data.reports import workflow
+from data.reports.league import LeagueRow, agency_records, league_table
+from data.reports.public import PublicReport, lookup, report_id_of
+from data.reports.queries import public_summary, recent_reports
+from data.reports.workflow import Actor
 
 dash.register_page(__name__, path="/public", name="public", title="IOC – Công khai")
 

@@ -25,16 +25,8 @@ from dashboard.auth import audit_action, runtime_of
 from dashboard.components import fmt_number, fmt_time, page_guard
 from dashboard.filter_bar import filter_bar, filter_inputs, filter_menus, viewer_filter
 from dashboard.i18n import lang, t, t_enum
-from data.errors import InvalidInput, IocError
-from data.filter_url import FilterChoice
-from data.queries import (
-    DEFAULT_PERIOD,
-    breakdown,
-    choices,
-    daily_trend,
-    report_page,
-)
-from data.report_detail import (
+from data.core.errors import InvalidInput, IocError
+from data.reports.detail import (
     ACTION_FIELDS,
     CONFIRM_CATEGORY,
     MERGE_WITH,
@@ -44,7 +36,9 @@ from data.report_detail import (
     load_detail,
     report_row,
 )
-from data.workflow import TRANSITIONS, Actor
+from data.reports.filters import DEFAULT_PERIOD, FilterChoice
+from data.reports.queries import breakdown, choices, daily_trend, report_page
+from data.reports.workflow import TRANSITIONS, Actor
 
 dash.register_page(__name__, path="/reports", name="reports", title="IOC – Phản ánh")
 

@@ -1,5 +1,5 @@
 """Cảnh báo: operators publish warnings to citizens (flood, storm, outage) and end them; each shows on
-the public page and in Open311's service notice while in force (data/public_warnings.py)."""
+the public page and in Open311's service notice while in force (data/alerts/public_warnings.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from flask_login import current_user
 from dashboard.auth import audit_action, runtime_of
 from dashboard.components import fmt_number, fmt_time, page_guard
 from dashboard.i18n import t
-from data import public_warnings
-from data.errors import IocError
+from data.alerts import public_warnings
+from data.core.errors import IocError
 from data.models import utcnow
 
 dash.register_page(__name__, path="/warnings", name="warnings", title="IOC – Cảnh báo")

@@ -9,19 +9,16 @@ CLI (the database comes from the settings, ``IOC_DATABASE_URL``)::
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import secrets
-import sys
 import threading
 import time
-from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from data.errors import IocError, NotFound
+from data.core.errors import IocError, NotFound
 from data.models import ApiKey, Channel, utcnow
 
 KEY_PREFIX = "ioc311_"

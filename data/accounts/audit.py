@@ -1,7 +1,7 @@
 """The audit log: who did what, when, from which address.
 
 Entries are only ever appended (``record``); admins read them on /audit. The login lock-out that
-writes failed and refused logins here lives in ``data/login_guard.py``.
+writes failed and refused logins here lives in ``data/accounts/login_guard.py``.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from sqlalchemy import case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from data import audit
-from data.alerts import raise_alert
+from data.accounts import audit
+from data.alerts.events import raise_alert
 from data.models import LoginCounter, utcnow
 
 FAILURES_MAX = 5

@@ -4,7 +4,7 @@ A single refused page or rate-limited post is noise; many from one account or on
 minutes is someone probing. Every minute ``security.watch`` counts the recent audit entries of each
 watched kind per account and per address and raises one ``security`` alert (with its procedure) for each
 that crosses its threshold, never a second while the first is open. Failed logins have their own, faster
-path (``data.login_guard.failed`` raises at the fifth). The counting is a pure function.
+path (``data.accounts.login_guard.failed`` raises at the fifth). The counting is a pure function.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from data.alerts import OPEN_STATUSES, published, raise_alert
-from data.jobs import register
+from data.alerts.events import OPEN_STATUSES, published, raise_alert
+from data.core.jobs import register
 from data.models import Alert, AuditEntry, utcnow
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 
 @dataclass(frozen=True)

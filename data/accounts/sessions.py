@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from data import login_guard
-from data.jobs import register
+from data.accounts import login_guard
+from data.core.jobs import register
+from data.core.settings import Lifetimes
 from data.models import LoginSession, User, utcnow
-from data.settings import Lifetimes
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 __all__ = ["Lifetimes", "alive", "end", "end_all", "open_session", "prune", "signed_in_user"]
 

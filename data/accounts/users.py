@@ -6,19 +6,15 @@ CLI: ``python -m data.users create USERNAME --role admin``, ``passwd USERNAME``,
 
 from __future__ import annotations
 
-import argparse
-import getpass
-import os
 import secrets
-import sys
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data import login_sessions
-from data.errors import InvalidInput
+from data.accounts import sessions as login_sessions
+from data.core.errors import InvalidInput
 from data.models import Role, User, utcnow
 
 _HASHER = PasswordHasher()

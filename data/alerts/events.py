@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.errors import InvalidInput, NotFound
+from data.core.errors import InvalidInput, NotFound
 from data.models import Alert, AlertEvent, User, utcnow
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 SOPS_FILE = Path(__file__).resolve().parent / "sops.toml"
 STATUSES = ("new", "acknowledged", "handling", "closed")

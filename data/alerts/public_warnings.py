@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from data.errors import InvalidInput, NotFound
+from data.core.errors import InvalidInput, NotFound
 from data.models import PublicWarning, utcnow
 
 SEVERITIES = ("info", "warning", "critical")

@@ -1,18 +1,16 @@
-"""TODO docstring."""
+"""``python -m data apikeys``: create NAME (the key is shown once), revoke ID, list."""
 
 from __future__ import annotations
+
 import argparse
-import hashlib
-import secrets
 import sys
-import threading
-import time
 from collections.abc import Sequence
-from datetime import timedelta
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-from data.errors import IocError, NotFound
-from data.models import ApiKey, Channel, utcnow
+
+from sqlalchemy import select
+
+from data.accounts.apikeys import create_api_key, revoke_api_key
+from data.core.errors import IocError
+from data.models import ApiKey, Channel
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,8 +29,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from data.core.settings import load_settings
     from data.runtime import build_runtime
-    from data.settings import load_settings
 
     args = _parser().parse_args(argv)
     try:

@@ -1,23 +1,28 @@
-"""TODO docstring."""
+"""``python -m data geo``: import administrative boundaries and census population.
+
+    python -m data geo import FILE --level ward --code-field GID_3 --name-field NAME_3 \\
+        [--population-field pop_total_2019 --population-year 2019 --area-field area_sqm \\
+         --parent-code-field GID_2 --parent-level district --source "GADM 4.1" --demo]
+    python -m data geo population CSV --level ward --code-field ward_id --population-field total \\
+        [--year 2019]
+
+The database comes from the settings (``IOC_DATABASE_URL``).
+"""
 
 from __future__ import annotations
+
 import argparse
-import csv
-import json
-import math
 import sys
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-from sqlalchemy import select
+
 from sqlalchemy.orm import Session
-from data.errors import InvalidInput, IocError
-from data.models import AdminUnit
-from data.runtime import build_runtime
-from data.settings import load_settings
-from data.geo.geometry import BBox, Ring, UnitShape, area_and_centroid, bbox_of, locate, polygons
+
+from data.core.errors import IocError
+from data.core.settings import load_settings
+from data.geo.boundaries import LEVELS, FieldMap, import_geojson
 from data.geo.population import import_population
+from data.runtime import build_runtime
 
 
 def _parser() -> argparse.ArgumentParser:

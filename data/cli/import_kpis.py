@@ -1,42 +1,24 @@
-"""TODO docstring."""
+"""``python -m data import-kpis FILE [--adapter A] [--dry-run]``, or ``--template T.xlsx``: KPI values in."""
 
 from __future__ import annotations
+
 import argparse
-import hashlib
-import io
-import logging
-import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-import numpy as np
-import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from sqlalchemy import select, text, update
-from sqlalchemy.orm import Session
-from data.db import bulk_insert
-from data.errors import InvalidInput
-from data.kpi import period_of
-from data.models import AdminUnit, Agency, ImportRun, Indicator, IndicatorValue, utcnow
-from data.provinces import known_places, place_key
-from data.report_import import (
-    RowChecks,
-    ValidationResult,
-    per_unique,
-    read_table,
-    run_import_cli,
-    stored_problems,
-)
-from data.text import fold
+from typing import TYPE_CHECKING
+
+from data.cli.reporting import run_import_cli
+from data.kpis.imports.files import import_file
+from data.kpis.imports.template import indicator_specs, template_csv, template_xlsx
+
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 
 def _parser() -> argparse.ArgumentParser:
-    from data.indicator_adapters import ADAPTERS
+    from data.kpis.imports.adapters import ADAPTERS
 
     parser = argparse.ArgumentParser(prog="python -m data.indicator_import", description=__doc__.split("\n")[0])
     parser.add_argument("file", type=Path, nargs="?", help=".csv or .xlsx in the template (or an adapter's format)")

@@ -1,39 +1,19 @@
-"""TODO docstring."""
+"""``python -m data import-reports FILE --mapping M.toml [--dry-run] [--report R.csv]``: another system's reports in."""
 
 from __future__ import annotations
+
 import argparse
-import csv
-import hashlib
-import io
-import json
-import logging
-import re
-import secrets
 import sys
-import tomllib
-import unicodedata
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
-import numpy as np
-import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import String, any_, bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-from data.db import bulk_insert, copy_frame
-from data.errors import InvalidInput
-from data.geo import UnitShape, polygons
-from data.intake.pipeline import CODE_ALPHABET, CODE_LENGTH, load_places
-from data.intake.submission import MAX_ADDRESS, MAX_DESCRIPTION, MAX_TITLE
-from data.models import Agency, Category, Channel, ImportRun, Report, ReportEvent, ReportStatus, utcnow
-from data.text import fold
-from data.core.tabular import read_table
+from typing import TYPE_CHECKING
+
+from data.cli.reporting import run_import_cli
+from data.core.errors import InvalidInput
+from data.intake.bulk.reports import import_reports, load_mapping, preset, presets, source_name
+
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    pass
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,18 +1,17 @@
-"""TODO docstring."""
+"""``python -m data users``: create USERNAME --role admin, passwd USERNAME, deactivate USERNAME, list."""
 
 from __future__ import annotations
+
 import argparse
 import getpass
 import os
-import secrets
 import sys
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import select
+
 from sqlalchemy.orm import Session
-from data import login_sessions
-from data.errors import InvalidInput
-from data.models import Role, User, utcnow
+
+from data.accounts.users import change_password, create_user, find_user, set_active
+from data.core.errors import InvalidInput
+from data.models import Role
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,8 +47,8 @@ def _new_password() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from data.core.settings import load_settings
     from data.runtime import build_runtime
-    from data.settings import load_settings
 
     args = _parser().parse_args(argv)
     runtime = build_runtime(load_settings())

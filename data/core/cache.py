@@ -4,13 +4,12 @@ An answer is stored under the current *reports generation*, and every committed 
 or their history bumps that generation, which retires all cached answers at once: nobody sees a
 count older than the last report. The bump hangs on the engine's events, so no write path (intake,
 workflow, processing, imports, raw SQL) can forget it; only COPY, which bypasses SQLAlchemy, marks
-its connection itself (``data.db``). With Redis both the generation and the answers are shared by
+its connection itself (``data.core.db``). With Redis both the generation and the answers are shared by
 the gunicorn workers and the job workers; embedded, they live in this process.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -20,7 +19,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, event
@@ -28,7 +26,6 @@ from sqlalchemy import Connection, Engine, event
 if TYPE_CHECKING:
     import redis
 
-    from data.queries import ReportFilter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

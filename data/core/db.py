@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.errors import ConfigError, InvalidInput
+from data.core.errors import ConfigError, InvalidInput
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -225,8 +225,8 @@ def copy_frame(session: Session, model: type[Any], frame: pd.DataFrame) -> None:
 
 def _copy_connection(session: Session, table: Table) -> Any:
     """The driver's connection for a COPY, which SQLAlchemy never sees: the cached answers about
-    reports (data/answers.py) learn of the write from the connection's flag instead."""
-    from data.answers import WRITES_REPORTS_TABLES, WRITTEN
+    reports (data/core/cache.py) learn of the write from the connection's flag instead."""
+    from data.core.cache import WRITES_REPORTS_TABLES, WRITTEN
 
     connection = session.connection()
     if table.name in WRITES_REPORTS_TABLES:

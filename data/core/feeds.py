@@ -1,22 +1,13 @@
-"""TODO docstring."""
+"""Fetching a feed over HTTP (press RSS, sensor and vessel feeds, KPI feeds): bounded in time and size."""
 
 from __future__ import annotations
-import logging
-import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from time import struct_time
-from typing import TYPE_CHECKING, Any
-import feedparser
+
+from typing import TYPE_CHECKING
+
 import requests
-from sqlalchemy import select
-from data.alerts import published, raise_alert
-from data.channels.email import html_text
-from data.jobs import register
-from data.models import Alert, PressArticle, utcnow
-from data.text import fold
+
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    pass
 
 
 FETCH_TIMEOUT_S = 15

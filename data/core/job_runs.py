@@ -8,19 +8,12 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
-
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
-
-from data.alerts import OPEN_STATUSES, act, published, raise_alert
-from data.models import Alert, utcnow
 
 if TYPE_CHECKING:
     import redis
 
-    from data.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

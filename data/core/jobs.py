@@ -10,6 +10,7 @@ name and arguments; the worker process looks the function up here and hands it i
 
 from __future__ import annotations
 
+import importlib
 import logging
 import subprocess
 import threading
@@ -17,17 +18,18 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from data.errors import ConfigError
-from data.job_runs import Run
+from data.core.errors import ConfigError
+from data.core.job_runs import Run
 from data.models import utcnow
 
 if TYPE_CHECKING:
     import redis
 
-    from data.runtime import Runtime
-    from data.settings import Settings
+    from data.core.runtime import Runtime
+    from data.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +47,6 @@ class ScheduledJob:
 # Jobs by name; filled by ``register`` in the modules that own them (see ``load_jobs``).
 JOBS: dict[str, JobFunc] = {}
 SCHEDULE: list[ScheduledJob] = []
-JOB_MODULES = ("data.maintenance", "data.demo", "data.intake.processing", "data.classify",
-               "data.channels.media", "data.channels.outbox", "data.channels.email", "data.press",
-               "data.indicator_feeds", "data.security_watch", "data.login_sessions",
-               "data.sensors", "data.vessels", "data.demo.vessels")
 
 
 def register(name: str, every_s: int | None = None, demo_only: bool = False,
@@ -65,10 +63,19 @@ def register(name: str, every_s: int | None = None, demo_only: bool = False,
     return wrap
 
 
-def load_jobs() -> None:
-    import importlib
+def job_modules() -> list[str]:
+    """The modules of ``data`` that register jobs: found by their ``@register(`` lines, so a new job
+    needs no second list of names (importing every module instead would load the command lines too)."""
+    root = Path(__file__).resolve().parent.parent
+    return sorted(".".join(("data", *path.relative_to(root).with_suffix("").parts)).removesuffix(".__init__")
+                  for path in root.rglob("*.py")
+                  if "migrations" not in path.parts and path.name != "jobs.py"
+                  and "\n@register(" in path.read_text(encoding="utf-8"))
 
-    for module in JOB_MODULES:
+
+def load_jobs() -> None:
+    """Import every module that registers jobs (once; Python caches the imports)."""
+    for module in job_modules():
         importlib.import_module(module)
 
 
@@ -100,7 +107,7 @@ class JobRunner(Protocol):
 def run_job(runtime: Runtime, name: str, **kwargs: Any) -> object:
     """Run one job by name; errors are logged with the job's name and re-raised for the runner.
 
-    A scheduled job stamps its start and end (data/job_runs.py): the health of the schedule."""
+    A scheduled job stamps its start and end (data/core/job_runs.py): the health of the schedule."""
     load_jobs()
     scheduled = any(s.name == name for s in SCHEDULE)
     started, clock = utcnow(), time.perf_counter()

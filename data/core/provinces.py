@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from data.text import fold
+from data.core.text import fold
 
 # GSO code → name; the names are what ``IndicatorValue.place`` stores.
 PROVINCES: dict[str, str] = {

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from data.errors import ConfigError
+from data.core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     )
     demo: bool = Field(default=True, description="seed demo data into an empty database")
     map_copy: bool = Field(default=True, description="the map's density counts on an in-process copy of "
-                           "the reports' map columns (data/report_mirror.py); off: the database counts")
+                           "the reports' map columns (data/reports/mirror.py); off: the database counts")
     demo_reports: int = Field(default=4000, ge=0, le=2_000_000, description="demo reports for one year")
     demo_cameras: int = Field(default=24, ge=0, le=2000, description="demo camera points")
     map_tile_url: str = Field(

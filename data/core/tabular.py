@@ -1,38 +1,32 @@
-"""TODO docstring."""
+"""A CSV, Excel or point GeoJSON file read as a table of strings: encoding and delimiter detected."""
 
 from __future__ import annotations
-import argparse
+
 import csv
-import hashlib
 import io
 import json
-import logging
-import re
-import secrets
-import sys
-import tomllib
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
-import numpy as np
+from typing import TYPE_CHECKING, Any
+
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import String, any_, bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-from data.db import bulk_insert, copy_frame
-from data.errors import InvalidInput
-from data.geo import UnitShape, polygons
-from data.intake.pipeline import CODE_ALPHABET, CODE_LENGTH, load_places
-from data.intake.submission import MAX_ADDRESS, MAX_DESCRIPTION, MAX_TITLE
-from data.models import Agency, Category, Channel, ImportRun, Report, ReportEvent, ReportStatus, utcnow
-from data.text import fold
+
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    pass
+from typing import TYPE_CHECKING
+
+from data.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    pass
+
+
+class ImportFileError(InvalidInput):
+    """A file that cannot be read as a table at all (unknown type, empty, not CSV/Excel/GeoJSON)."""
+
+    title = "Tệp nhập không hợp lệ"
+
+
 
 
 def decode(raw: bytes) -> str:

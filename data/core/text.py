@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
-import hashlib
-import logging
-import smtplib
-from email.message import EmailMessage
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any, ClassVar
-from imap_tools import AND, BaseMailBox, MailBox, MailBoxUnencrypted, MailMessage, MailMessageFlags
-from data.channels.base import SendError
-from data.errors import InvalidInput, IocError
-from data.intake import IntakeError, Submission, submit
-from data.intake.pipeline import limits_of
-from data.intake.submission import MAX_DESCRIPTION, MAX_TITLE
-from data.jobs import register
-from data.models import Channel
-from data.settings import Settings
-from data.uploads import MediaFile, check_media
+
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    pass
 
 # NFKD splits most accents off; đ/Đ is a letter of its own and must be mapped by hand.
 # The combining diacritics block holds every Vietnamese accent. Text whose only non-ASCII characters

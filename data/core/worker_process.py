@@ -1,24 +1,11 @@
 """The worker as a child process of a web process (`python app.py` with Redis and IOC_RUN_WORKERS=true)."""
 
 from __future__ import annotations
-import argparse
-import logging
+
 import os
-import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
-import redis
-from redis.exceptions import LockError
-from rq import Queue, Worker
-from rq.cron import CronScheduler
-from data.errors import ConfigError
-from data.jobs import ScheduledJob, bind_worker_runtime, rq_entry, schedule_for
-from data.runtime import Runtime, build_runtime
-from data.settings import load_settings
-
 
 STOP_WAIT_S = 20.0  # a child worker finishing its job in hand at shutdown
 

@@ -13,14 +13,14 @@ Where things live: ``seed`` (the seeding steps, in order), ``reports`` (the gene
 
 from __future__ import annotations
 
+from data.core.catalogue import CATALOGUE, DEMO_DATA, load_catalogue
 from data.demo.alerts import weather_alert
-from data.demo.catalogue import CATALOGUE, DEMO_DATA, load_catalogue
 from data.demo.context import ReportContext, load_report_context
 from data.demo.deadlines import public_holidays, working_deadline
 from data.demo.kpis import month_starts
 from data.demo.lifecycle import Draws, Lives, plan_lives, scores
 
-# Importing ``live`` registers the ``demo.new_report`` job: data.jobs.JOB_MODULES lists this package.
+# Importing ``live`` registers the ``demo.new_report`` job (data.core.jobs.job_modules finds it).
 from data.demo.live import make_live_submission, new_report
 from data.demo.map_features import aqi_from_pm25
 from data.demo.naming import english_unit_name, slug

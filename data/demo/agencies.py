@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.db import bulk_insert
+from data.core.db import bulk_insert
 from data.demo.naming import english_unit_name, slug
 from data.models import AdminUnit, Agency
 

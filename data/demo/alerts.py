@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.db import bulk_insert
-from data.kpi import kpi_status
-from data.kpi_alerts import alert_ref
+from data.core.db import bulk_insert
+from data.core.sla import deadline_text
+from data.kpis.alerts import alert_ref
+from data.kpis.status import kpi_status
 from data.models import OPEN_STATUSES, Alert, AlertEvent, Camera, Indicator, IndicatorValue, Report
-from data.sla import deadline_text
 
 ALERT_DEFAULTS = {"lat": None, "lon": None, "status": "new", "acknowledged_at": None, "source_ref": None}
 
@@ -139,7 +139,7 @@ def seed_alerts(session: Session, catalogue: dict[str, Any], now: datetime, tz: 
 
 
 def _seed_histories(session: Session) -> None:
-    """Each demo alert's history as data.alerts would have written it: raised, then acknowledged if it was."""
+    """Each demo alert's history as data.alerts.events would have written it: raised, then acknowledged if it was."""
     events = []
     for alert in session.scalars(select(Alert).where(Alert.is_demo.is_(True))):
         alert.updated_at = alert.acknowledged_at or alert.created_at

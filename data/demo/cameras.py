@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from data.db import bulk_insert
+from data.core.db import bulk_insert
 from data.demo.places import Place
 from data.demo.units import Shapes, locate
 from data.models import Camera

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data import geo
+from data.core.catalogue import load_catalogue
 from data.demo.agencies import district_agency_code, ward_agency_code
-from data.demo.catalogue import load_catalogue
 from data.demo.categories import CategorySpec, category_specs
 from data.demo.places import Place, build_places
 from data.demo.routing import Rule, load_rules
+from data.geo import geometry
 from data.models import AdminUnit, Agency
 
 
@@ -38,11 +38,11 @@ class ReportContext:
     utc_offset: timedelta = timedelta(hours=7)
 
 
-def _districts(session: Session) -> dict[str, tuple[geo.UnitShape, str]]:
+def _districts(session: Session) -> dict[str, tuple[geometry.UnitShape, str]]:
     units = session.execute(
         select(AdminUnit.id, AdminUnit.code, AdminUnit.name, AdminUnit.boundary).where(AdminUnit.level == "district")
     ).all()
-    return {u.code: (geo.UnitShape.of(u.id, u.boundary), u.name) for u in units if u.boundary}
+    return {u.code: (geometry.UnitShape.of(u.id, u.boundary), u.name) for u in units if u.boundary}
 
 
 def _ward_agencies(catalogue: dict[str, Any], agency_ids: dict[str, int]) -> dict[str, int]:

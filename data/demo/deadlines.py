@@ -1,4 +1,4 @@
-"""The generator's deadlines, a whole chunk at a time; the working-day arithmetic itself is ``data.sla``'s."""
+"""The generator's deadlines, a whole chunk at a time; the working-day arithmetic itself is ``data.core.sla``'s."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from data.core.sla import public_holidays, working_deadline
 from data.demo.times import DAY
-from data.sla import public_holidays, working_deadline
 
 __all__ = ["Deadlines", "public_holidays", "working_deadline"]
 

@@ -10,10 +10,10 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.db import bulk_insert
-from data.kpi import ReportFacts, period_of, report_stats
-from data.models import AdminUnit, Indicator, IndicatorValue, Report
+from data.core.db import bulk_insert
 from data.kpis.catalogue import indicator_rows
+from data.kpis.status import ReportFacts, period_of, report_stats
+from data.models import AdminUnit, Indicator, IndicatorValue, Report
 
 
 def month_starts(last: date, count: int) -> list[date]:
@@ -132,7 +132,7 @@ def _month_facts(session: Session, begin: datetime, end: datetime) -> dict[int |
 
 def report_kpi_rows(session: Session, specs: list[tuple[dict[str, Any], int]], now: datetime) -> list[dict[str, Any]]:
     """Report KPIs month by month, city-wide and per district, from the reports in the database."""
-    # The same arithmetic (data.kpi.report_stats) as the kpi.compute_reports job.
+    # The same arithmetic (data.kpis.status.report_stats) as the kpi.compute_reports job.
     first = session.scalar(select(func.min(Report.created_at)))
     if first is None or not specs:
         return []

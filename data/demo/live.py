@@ -9,15 +9,15 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.core.jobs import register
 from data.demo.context import load_report_context
 from data.demo.deadlines import public_holidays
 from data.demo.reports import ReportFactory
 from data.intake import Submission, submit
-from data.jobs import register
 from data.models import Category, Channel, utcnow
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 
 def make_live_submission(session: Session, now: datetime, rng: np.random.Generator) -> Submission | None:

@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from data import geo
-from data.db import bulk_insert
+from data.core.db import bulk_insert
 from data.demo.naming import slug
 from data.demo.places import offset_point
 from data.demo.seasons import RAINY_MONTHS
 from data.demo.units import Shapes, locate, unit_id
+from data.geo import geometry
 from data.models import MapFeature
 
 AQI_BREAKPOINTS = (  # US EPA, PM2.5 in µg/m³: (concentration low, high, index low, high)
@@ -45,7 +45,7 @@ def sensor_properties(sensor: dict[str, Any], month: int, rng: np.random.Generat
 
 
 def points_in(
-    shape: geo.UnitShape, lat: float, lon: float, spread_m: float, count: int, rng: np.random.Generator
+    shape: geometry.UnitShape, lat: float, lon: float, spread_m: float, count: int, rng: np.random.Generator
 ) -> list[tuple[float, float]]:
     """Up to ``count`` points scattered around (lat, lon) that fall inside ``shape``."""
     points: list[tuple[float, float]] = []
@@ -54,7 +54,7 @@ def points_in(
             break
         north, east = rng.normal(0.0, spread_m, 2).tolist()
         p = offset_point(lat, lon, north, east)
-        if geo.point_in_polygon(p[0], p[1], shape.geometry):
+        if geometry.point_in_polygon(p[0], p[1], shape.geometry):
             points.append((round(p[0], 6), round(p[1], 6)))
     return points
 
@@ -125,7 +125,7 @@ def sensor_history(current: float, hours: int, rng: np.random.Generator, step: f
 
 def seed_sensor_history(session: Session, now: datetime, rng: np.random.Generator, tz: tzinfo, days: int = 7) -> int:
     """A week of hourly readings per demo sensor, ending at its current value, through the real intake."""
-    from data import sensors
+    from data.monitoring import sensors
 
     end = now.replace(minute=0, second=0, microsecond=0)
     batch = []

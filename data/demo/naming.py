@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from data.text import fold
+from data.core.text import fold
 
 UNIT_KINDS = (
     ("Thành phố ", "City"),

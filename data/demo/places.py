@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from data import geo
+from data.geo import geometry
 
 M_PER_DEG_LAT = 111_320.0  # near enough at Huế's latitude for scattering points by a few metres
 
@@ -33,7 +33,7 @@ def offset_point(lat: float, lon: float, north_m: float, east_m: float) -> tuple
 
 def build_places(
     anchors: Sequence[dict[str, Any]],
-    districts: dict[str, tuple[geo.UnitShape, str]],
+    districts: dict[str, tuple[geometry.UnitShape, str]],
     ward_agencies: dict[str, int],
     *,
     per_anchor: int = 40,
@@ -51,7 +51,7 @@ def build_places(
         kept = []
         for north, east in offsets:
             lat, lon = offset_point(anchor["lat"], anchor["lon"], north, east)
-            if geo.locate(lat, lon, [shape]) is not None:
+            if geometry.locate(lat, lon, [shape]) is not None:
                 kept.append((lat, lon))
             if len(kept) == per_anchor:
                 break

@@ -1,4 +1,4 @@
-"""The demo's routing rules (the rules themselves and ``route`` are ``data.routing``'s)."""
+"""The demo's routing rules (the rules themselves and ``route`` are ``data.reports.routing``'s)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.db import bulk_insert
+from data.core.db import bulk_insert
 from data.demo.agencies import district_agency_code
 from data.models import AdminUnit, RoutingRule
-from data.routing import Rule, load_rules, route
+from data.reports.routing import Rule, load_rules, route
 
 __all__ = ["Rule", "load_rules", "route", "rule_rows", "seed_rules"]
 

@@ -11,11 +11,12 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.db import bulk_insert
+from data.core.catalogue import load_catalogue
+from data.core.db import bulk_insert
+from data.core.settings import Settings
 from data.demo.agencies import seed_agencies
 from data.demo.alerts import seed_alerts
 from data.demo.cameras import seed_cameras
-from data.demo.catalogue import load_catalogue
 from data.demo.categories import seed_categories
 from data.demo.context import ReportContext, load_report_context
 from data.demo.kpis import seed_indicators
@@ -25,10 +26,9 @@ from data.demo.routing import seed_rules
 from data.demo.units import district_shapes, seed_units
 from data.demo.vessels import seed_vessels
 from data.models import Agency, Rating, Report, ReportEvent, utcnow
-from data.settings import Settings
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from data.core.text import fold
 from data.demo.context import ReportContext
 from data.demo.lifecycle import CLOSED, DISMISSED, REFERRED, RESOLVED
-from data.text import fold
 
 PUBLISHED_SHARE = 0.92
 

@@ -9,24 +9,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data import geo
-from data.demo.catalogue import DEMO_DATA
+from data.core.catalogue import DEMO_DATA
+from data.geo import boundaries, geometry
 from data.models import AdminUnit
 
-Shapes = Sequence[tuple[geo.UnitShape, str]]
+Shapes = Sequence[tuple[geometry.UnitShape, str]]
 
 
-def district_shapes(session: Session) -> list[tuple[geo.UnitShape, str]]:
-    """The districts with a boundary, for ``geo.locate``, with their names."""
+def district_shapes(session: Session) -> list[tuple[geometry.UnitShape, str]]:
+    """The districts with a boundary, for ``geometry.locate``, with their names."""
     rows = session.execute(
         select(AdminUnit.id, AdminUnit.name, AdminUnit.boundary).where(AdminUnit.level == "district")
     ).all()
-    return [(geo.UnitShape.of(r.id, r.boundary), r.name) for r in rows if r.boundary]
+    return [(geometry.UnitShape.of(r.id, r.boundary), r.name) for r in rows if r.boundary]
 
 
 def locate(lat: float, lon: float, shapes: Shapes) -> int | None:
     """The id of the district that holds the point, if any."""
-    return geo.locate(lat, lon, [s for s, _ in shapes])
+    return geometry.locate(lat, lon, [s for s, _ in shapes])
 
 
 def unit_id(session: Session, code: str, level: str = "district") -> int | None:
@@ -37,7 +37,7 @@ def unit_id(session: Session, code: str, level: str = "district") -> int | None:
 def seed_units(session: Session, catalogue: dict[str, Any]) -> int:
     """Provinces and districts from the shipped dvhcvn file; units already there are left alone."""
     meta = catalogue["meta"]
-    collection = geo.read_collection(DEMO_DATA / meta["district_file"])
+    collection = boundaries.read_collection(DEMO_DATA / meta["district_file"])
     provinces = {str(f["properties"]["level1_id"]): f["properties"]["province"] for f in collection["features"]}
     known = set(session.execute(select(AdminUnit.level, AdminUnit.code)).all())
     new_provinces = [code for code in provinces if ("province", code) not in known]
@@ -55,10 +55,11 @@ def seed_units(session: Session, catalogue: dict[str, Any]) -> int:
         if code in new_provinces
     )
     session.flush()
-    parsed = geo.parse_units(collection, geo.FieldMap(code="level2_id", name="name", parent_code="level1_id"))
+    fields = boundaries.FieldMap(code="level2_id", name="name", parent_code="level1_id")
+    parsed = boundaries.parse_units(collection, fields)
     population = catalogue["district_population"]
     records = [replace(r, population=population.get(r.code)) for r in parsed.units if ("district", r.code) not in known]
-    report = geo.upsert_units(
+    report = boundaries.upsert_units(
         session,
         records,
         level="district",

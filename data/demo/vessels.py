@@ -1,7 +1,7 @@
 """Demo fishing fleet off Huế: two allowed zones and five boats (all ``is_demo``, names marked "demo").
 
 The ``demo.vessel_feed`` job plays a shore station: every minute it sends each boat's simulated position
-through the real intake (``data.vessels.receive``), the first time with two hours of back track. The
+through the real intake (``data.monitoring.vessels.receive``), the first time with two hours of back track. The
 boats show every state: two fish inside their zones, one circles across its zone's edge (out-of-zone
 alerts), one stopped transmitting 45 minutes before the demo started (a silent alert from the check),
 one lies moored in Thuận An port (outside every zone, yet no alert).
@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.jobs import register
+from data.core.jobs import register
 from data.models import Vessel, utcnow
-from data.vessels import IngestResult, receive, upsert_zone
+from data.monitoring.vessels import IngestResult, receive, upsert_zone
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 # code, name, ring (lon, lat): GeoJSON order.
 ZONES = (

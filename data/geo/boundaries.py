@@ -14,12 +14,9 @@ city are a few dozen polygons of a few hundred vertices, so a geometry library w
 
 from __future__ import annotations
 
-import argparse
-import csv
 import json
 import math
-import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,11 +24,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.errors import InvalidInput, IocError
+from data.core.errors import InvalidInput
+from data.geo.geometry import BBox, Ring, UnitShape, area_and_centroid, bbox_of
 from data.models import AdminUnit
-from data.runtime import build_runtime
-from data.settings import load_settings
-from data.geo.geometry import BBox, Ring, UnitShape, area_and_centroid, bbox_of, locate, polygons
 
 LEVELS = ("province", "district", "ward")
 

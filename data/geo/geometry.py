@@ -1,22 +1,15 @@
-"""TODO docstring."""
+"""Geometry: pure functions of GeoJSON Polygon / MultiPolygon dictionaries (no database, no pandas).
+
+Plain Python (ray casting with a bounding-box prefilter): boundaries of a city are a few dozen polygons
+of a few hundred vertices, so a geometry library would buy nothing.
+"""
 
 from __future__ import annotations
-import argparse
-import csv
-import json
-import math
-import sys
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from data.errors import InvalidInput, IocError
-from data.models import AdminUnit
-from data.runtime import build_runtime
-from data.settings import load_settings
 
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 # WGS 84: local radii of curvature make the small-area projection below match geodesic areas.
 WGS84_A = 6_378_137.0

@@ -1,22 +1,17 @@
-"""TODO docstring."""
+"""Population from a census table: parsed, checked and stored on the administrative units."""
 
 from __future__ import annotations
-import argparse
+
 import csv
-import json
-import math
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from data.errors import InvalidInput, IocError
+
+from data.geo.boundaries import GeoFileError, _number, _text
 from data.models import AdminUnit
-from data.runtime import build_runtime
-from data.settings import load_settings
-from data.geo.geometry import BBox, Ring, UnitShape, area_and_centroid, bbox_of, locate, polygons
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from data.geo import distance_m
+from data.geo.geometry import distance_m
 
 DEFAULT_RADIUS_M = 300.0
 

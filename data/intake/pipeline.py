@@ -25,15 +25,16 @@ from sqlalchemy import Connection, Executable, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from data.geo import UnitShape, locate, unit_shapes
+from data.core.text import fold
+from data.geo.boundaries import unit_shapes
+from data.geo.geometry import UnitShape, locate
 from data.intake.submission import IntakeError, Submission, validate
 from data.models import Attachment, Category, Channel, Outbox, Report, ReportEvent, ReportStatus, utcnow
-from data.text import fold
-from data.uploads import CleanMedia, Limits, check_media, delete_files, write_file
+from data.reports.uploads import CleanMedia, Limits, check_media, delete_files, write_file
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
-    from data.settings import Settings
+    from data.core.runtime import Runtime
+    from data.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

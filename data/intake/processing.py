@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, select, update
 
-from data import classify, duplicates, routing, sla
-from data.jobs import register
+from data.core import sla
+from data.core.jobs import register
 from data.models import Category, Report, ReportEvent, utcnow
+from data.reports import classify, duplicates, routing
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

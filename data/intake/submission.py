@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from data.errors import InvalidInput
+from data.core.errors import InvalidInput
+from data.core.text import ascii_digits, has_nul
 from data.models import Channel
-from data.text import ascii_digits, has_nul
-from data.uploads import MediaFile
+from data.reports.uploads import MediaFile
 
 MAX_DESCRIPTION = 4000  # Open311's limit, kept for every channel
 MAX_TITLE = 300

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.alerts import published, raise_alert
-from data.kpi import KpiCard, alert_severity
-from data.kpi_board import board
+from data.alerts.events import published, raise_alert
+from data.kpis.board import board
+from data.kpis.status import KpiCard, alert_severity
 from data.models import Alert
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 KIND = "kpi"
 

@@ -1,7 +1,7 @@
 """The leaders' KPI board from the database: every card in two queries, and one indicator's detail.
 
 City-wide values are the rows with no admin unit, no agency and no place; revisions are skipped
-(``superseded``). The arithmetic (status, changes, sparklines) is in ``data.kpi``.
+(``superseded``). The arithmetic (status, changes, sparklines) is in ``data.kpis.status``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from data.kpi import KpiCard, KpiPoint, KpiSpec, build_card, history_start, ranked
+from data.kpis.status import KpiCard, KpiPoint, KpiSpec, build_card, history_start, ranked
 from data.models import AdminUnit, Agency, Indicator, IndicatorValue
 
 V = IndicatorValue

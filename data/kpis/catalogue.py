@@ -1,15 +1,8 @@
 """The KPI catalogue (the indicators of `data/demo_data/catalogue.toml`) as rows of the indicators table."""
 
 from __future__ import annotations
-import math
-from datetime import date, datetime, timedelta
+
 from typing import Any
-import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-from data.db import bulk_insert
-from data.kpi import ReportFacts, period_of, report_stats
-from data.models import AdminUnit, Indicator, IndicatorValue, Report
 
 
 def indicator_rows(catalogue: dict[str, Any]) -> list[dict[str, Any]]:

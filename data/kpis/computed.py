@@ -6,32 +6,35 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from data.alerts import published, raise_alert
-from data.db import bulk_insert
-from data.jobs import register
-from data.kpi import CITY, ReportFacts, Scope, camera_availability, period_of, plan_revision, report_stats_by_scope
-from data.kpi_alerts import raise_threshold_alerts
+from data.core.db import bulk_insert
+from data.core.jobs import register
+from data.kpis.alerts import raise_threshold_alerts
+from data.kpis.status import (
+    CITY,
+    ReportFacts,
+    Scope,
+    camera_availability,
+    period_of,
+    plan_revision,
+    report_stats_by_scope,
+)
 from data.models import (
     OPEN_STATUSES,
-    Alert,
     Camera,
     CameraState,
     CameraStatus,
-    ImportRun,
     Indicator,
     IndicatorValue,
     Report,
     utcnow,
 )
-from data.queries import camera_state
-from data.sla import deadline_text
-from data.workflow import escalate_overdue
+from data.reports.queries import camera_state
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

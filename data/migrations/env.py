@@ -12,8 +12,8 @@ config = context.config
 def _engine():  # type: ignore[no-untyped-def]
     engine = config.attributes.get("engine")
     if engine is None:
-        from data.db import make_engine
-        from data.settings import load_settings
+        from data.core.db import make_engine
+        from data.core.settings import load_settings
 
         engine = make_engine(load_settings().database_url)
     return engine

@@ -16,18 +16,16 @@ from time import struct_time
 from typing import TYPE_CHECKING, Any
 
 import feedparser
-import requests
 from sqlalchemy import select
 
-from data.alerts import published, raise_alert
-from data.channels.email import html_text
-from data.jobs import register
-from data.models import Alert, PressArticle, utcnow
-from data.text import fold
+from data.alerts.events import published, raise_alert
 from data.core.feeds import FeedError, fetch
+from data.core.jobs import register
+from data.core.text import fold, html_text
+from data.models import Alert, PressArticle, utcnow
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

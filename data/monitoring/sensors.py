@@ -23,14 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.alerts import OPEN_STATUSES, published, raise_alert
-from data.jobs import register
+from data.alerts.events import OPEN_STATUSES, published, raise_alert
+from data.core.feeds import FeedError, fetch
+from data.core.jobs import register
+from data.core.sla import to_local
 from data.models import Alert, MapFeature, SensorReading, utcnow
-from data.press import FeedError, fetch
-from data.sla import to_local
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 # metric -> (sensor kind, lowest and highest plausible value): anything outside is a broken sensor, refused.

@@ -10,22 +10,24 @@ alert (critical: it pops up on every operator screen) and closes it, with a note
 """
 
 from __future__ import annotations
-import json
+
 import logging
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
-from data.alerts import OPEN_STATUSES, act, published, raise_alert
+
+from data.alerts.events import OPEN_STATUSES, act, published, raise_alert
 from data.models import Alert, utcnow
+
 if TYPE_CHECKING:
-    import redis
 
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 
+log = logging.getLogger(__name__)
 SWEEP = "reports.process_pending"  # the job whose silence is an alert
 
 

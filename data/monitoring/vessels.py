@@ -31,21 +31,22 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from data.alerts import OPEN_STATUSES, published, raise_alert
-from data.errors import InvalidInput
-from data.geo import UnitShape, area_and_centroid, geometry_error, locate
-from data.jobs import register
+from data.alerts.events import OPEN_STATUSES, published, raise_alert
+from data.core.errors import InvalidInput
+from data.core.feeds import FeedError, fetch
+from data.core.jobs import register
+from data.core.sla import to_local
+from data.geo.boundaries import geometry_error
+from data.geo.geometry import UnitShape, area_and_centroid, locate
 from data.models import Alert, MapFeature, Vessel, VesselPosition, utcnow
-from data.press import FeedError, fetch
-from data.sla import to_local
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 KIND = "vessel"
 ZONE_LAYER = "fishing_zone"
-API_CHANNEL = "vessels"  # the channel of the API keys that may post positions (data.apikeys)
+API_CHANNEL = "vessels"  # the channel of the API keys that may post positions (data.accounts.apikeys)
 OUT_OF_ZONE, SILENT = "out_of_zone", "silent"
 MOORED = "moored"
 MAX_BATCH = 5000
@@ -206,7 +207,7 @@ def latest_by_vessel(messages: Iterable[PositionMessage]) -> dict[str, PositionM
 class Zone:
     code: str
     name: str
-    shape: UnitShape  # the bounding-box prefilter and polygon test of data.geo
+    shape: UnitShape  # the bounding-box prefilter and polygon test of data.geo.boundaries
 
 
 def in_allowed_zone(lat: float, lon: float, zones: Sequence[Zone], zone_code: str | None) -> bool | None:

@@ -33,12 +33,12 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sqlalchemy import Engine, delete, or_, select
 from sqlalchemy.orm import Session
 
-from data.jobs import register
+from data.core.jobs import register
+from data.core.text import fold
 from data.models import Category, ClassifierModel, Report, ReportStatus
-from data.text import fold
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

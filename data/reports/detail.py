@@ -1,6 +1,6 @@
 """One report as the reports page's detail panel shows it, and the actions the panel takes on it.
 
-Everything goes through ``data.workflow``: the report is read only if ``visible_reports`` lets the
+Everything goes through ``data.reports.workflow``: the report is read only if ``visible_reports`` lets the
 actor see it, its fields through ``report_view`` (the reporter's identity only for operators), and
 every change through ``workflow.apply`` or ``duplicates.merge``.
 """
@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.duplicates import find_duplicates, merge
-from data.errors import InvalidInput, NotFound
+from data.core.errors import InvalidInput, NotFound
 from data.models import AdminUnit, Agency, Attachment, Category, Report, ReportEvent, User, utcnow
-from data.queries import REPORT_LIST_COLUMNS, is_overdue
-from data.workflow import CITIZEN, TRANSITIONS, Actor, allowed_actions, apply, report_view, visible_reports
+from data.reports.duplicates import find_duplicates, merge
+from data.reports.queries import REPORT_LIST_COLUMNS, is_overdue
+from data.reports.workflow import CITIZEN, TRANSITIONS, Actor, allowed_actions, apply, report_view, visible_reports
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 # What each action's form asks for besides its note (``needs_note`` in TRANSITIONS says when the
 # note is required). Actions not listed need a note at most.

@@ -18,11 +18,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.errors import InvalidInput
-from data.geo import EARTH_RADIUS_M, distance_m
+from data.core.errors import InvalidInput
+from data.core.text import fold
+from data.geo.geometry import EARTH_RADIUS_M, distance_m
 from data.models import Report, ReportStatus
-from data.text import fold
-from data.workflow import Actor, apply, check_action, lock_report
+from data.reports.workflow import Actor, apply, check_action, lock_report
 
 # Candidates read per search at most: a hot spot (a flooded street, 3,000 reports) stays cheap.
 MAX_SCAN = 2000

@@ -8,55 +8,20 @@ both pages and the exports cannot disagree on what a URL selects).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from sqlalchemy import func, literal_column, or_, select, union_all
-from sqlalchemy.orm import Session
-from data.kpi import KpiCard
-from data.kpi_board import board
+from data.core.text import ascii_digits, fold
 from data.models import (
-    OPEN_STATUSES,
-    AdminUnit,
-    Agency,
-    Alert,
-    Camera,
-    CameraState,
-    CameraStatus,
-    Category,
     Channel,
-    Report,
     ReportStatus,
     Role,
-    utcnow,
 )
-from data.proximity import Incident
-from data.report_mirror import rows_of
-from data.text import ascii_digits, fold
-from data.workflow import SEES_ALL
-import dataclasses
-import hashlib
-import json
-import logging
-import re
-import sys
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
-from sqlalchemy import Connection, Engine, event
-if TYPE_CHECKING:
-    import redis
-
-    from data.queries import ReportFilter
+from data.reports.workflow import SEES_ALL
 
 
 @dataclass(frozen=True)
@@ -72,7 +37,7 @@ class ReportFilter:
     overdue_only: bool = False
     agency_ids: tuple[int, ...] = ()  # the agencies a viewer picked (within what they may see)
     admin_unit_ids: tuple[int, ...] = ()  # wards, or districts (meaning each of their wards)
-    text: str = ""  # folded (data.text.fold) words searched in Report.search_text
+    text: str = ""  # folded (data.core.text.fold) words searched in Report.search_text
 
     @classmethod
     def from_query(cls, params: Mapping[str, str], now: datetime, tz: tzinfo) -> ReportFilter:

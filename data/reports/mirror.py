@@ -7,7 +7,7 @@ the second, category, status, channel, agency, ward, overdue-by-now). A column s
 rows in a few milliseconds, so the answer is computed, not looked up, and every filter stays exact.
 
 How it stays exact: the database stamps each report row it writes (``Report.change_stamp``,
-migration 0012). Before answering, when the reports generation moved (``data.answers``: every
+migration 0012). Before answering, when the reports generation moved (``data.core.cache``: every
 committed report write bumps it), the copy re-reads the rows stamped since its last look and
 replaces them. On PostgreSQL the stamp is the writing transaction's id and the copy re-reads from its
 last snapshot's *xmin*: every transaction below it had ended when the copy last read, so one that was
@@ -15,7 +15,7 @@ still running then (and commits late) is read on the next look. On SQLite writer
 stamps grow in commit order. Reports are never deleted (their append-only history holds them), so
 re-reading writes is enough.
 
-The same SQLAlchemy query (``data.queries.apply_filter``) runs here and in the database: DuckDB
+The same SQLAlchemy query (``data.reports.queries.apply_filter``) runs here and in the database: DuckDB
 speaks the SQL, so the filters are written once. Each web process keeps its own copy (about 200 MB per
 million reports, 70 MB of it the columns), loaded in the background at first use; until then the
 database answers.
@@ -36,13 +36,13 @@ import pandas as pd
 from sqlalchemy import Column, Engine, MetaData, Select, Table, create_engine, select
 from sqlalchemy.pool import StaticPool
 
-from data.answers import WRITTEN
+from data.core.cache import WRITTEN
 from data.models import AdminUnit, Report
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from data.queries import ReportFilter
+    from data.reports.filters import ReportFilter
 
 log = logging.getLogger(__name__)
 

@@ -2,33 +2,26 @@
 for imported reports)."""
 
 from __future__ import annotations
-import logging
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
-from sqlalchemy import func, select, update
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from data.alerts import published, raise_alert
-from data.db import bulk_insert
-from data.jobs import register
-from data.kpi import CITY, ReportFacts, Scope, camera_availability, period_of, plan_revision, report_stats_by_scope
-from data.kpi_alerts import raise_threshold_alerts
+
+from data.alerts.events import published, raise_alert
+from data.core.jobs import register
+from data.core.sla import deadline_text
 from data.models import (
-    OPEN_STATUSES,
     Alert,
-    Camera,
-    CameraState,
-    CameraStatus,
     ImportRun,
-    Indicator,
-    IndicatorValue,
     Report,
     utcnow,
 )
-from data.queries import camera_state
-from data.sla import deadline_text
-from data.workflow import escalate_overdue
+from data.reports.workflow import escalate_overdue
+
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 
 OVERDUE_BATCH = 500
@@ -41,7 +34,7 @@ IMPORT_OVERDUE = "overdue_import"  # the alert kind of an import's overdue repor
 def flag_overdue(runtime: Runtime) -> int:
     """Escalate each open report past its deadline once (an event) and alert operators: one alert per
     report, but one per import for imported reports; answers the alerts raised or updated."""
-    # One job for both: escalation (data.workflow) marks the report, the alert is what operators see.
+    # One job for both: escalation (data.reports.workflow) marks the report, the alert is what operators see.
     now = utcnow()
     with runtime.session() as session:
         escalated = escalate_overdue(session, now, limit=OVERDUE_BATCH)
@@ -64,7 +57,7 @@ def flag_overdue(runtime: Runtime) -> int:
 
 
 def _import_run(report: Report) -> int | None:
-    """The import that brought this report in (data.report_import writes it into the attributes)."""
+    """The import that brought this report in (data.intake.bulk.reports writes it into the attributes)."""
     run = (report.attributes or {}).get("import_run")
     return run if isinstance(run, int) else None
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from data.kpi import KpiCard
-from data.kpi_board import board
+from data.core.text import ascii_digits
+from data.geo.proximity import Incident
 from data.models import (
     OPEN_STATUSES,
     AdminUnit,
@@ -21,17 +21,11 @@ from data.models import (
     CameraState,
     CameraStatus,
     Category,
-    Channel,
     Report,
-    ReportStatus,
-    Role,
     utcnow,
 )
-from data.proximity import Incident
-from data.report_mirror import rows_of
-from data.text import ascii_digits, fold
-from data.workflow import SEES_ALL
 from data.reports.filters import ReportFilter
+from data.reports.mirror import rows_of
 
 # The gateway rewrites a camera's status every few seconds while it is pulled and at each patrol
 # visit (every 2 min by default) when it is not: a row older than this no longer says anything.
@@ -251,7 +245,7 @@ BREAKDOWNS = {"category": Report.category_id, "channel": Report.channel, "agency
 
 def breakdown(session: Session, f: ReportFilter, by: str, limit: int | None = None) -> list[tuple[Any, int]]:
     """(category id | channel | agency id | status, count) of the filtered reports, largest first; one query
-    (on the map copy of the reports when the session has one: data/report_mirror.py)."""
+    (on the map copy of the reports when the session has one: data/reports/mirror.py)."""
     column = BREAKDOWNS[by]
     query = apply_filter(select(column, func.count()).select_from(Report), f, utcnow())
     # NULLS LAST spelled out: SQLite would put them first, PostgreSQL and DuckDB last.

@@ -9,8 +9,8 @@ from datetime import datetime, tzinfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.core.sla import to_local
 from data.models import AdminUnit, Agency, Category, RoutingRule
-from data.sla import to_local
 
 # Wards sit under districts under provinces; a deeper chain means a parent loop in the data.
 MAX_DEPTH = 8

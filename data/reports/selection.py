@@ -16,11 +16,13 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from data.errors import InvalidInput
-from data.geo import BBox, bbox_of, distance_m, geometry_error, point_in_polygon
+from data.core.errors import InvalidInput
+from data.geo.boundaries import geometry_error
+from data.geo.geometry import BBox, bbox_of, distance_m, point_in_polygon
 from data.models import Report, utcnow
-from data.queries import ReportFilter, apply_filter, export_rows
-from data.report_mirror import rows_of
+from data.reports.filters import ReportFilter
+from data.reports.mirror import rows_of
+from data.reports.queries import apply_filter, export_rows
 
 METRES_PER_DEGREE_LAT = 111_320.0
 MAX_RADIUS_M = 50_000.0  # a circle wider than a province is a slip of the mouse, not a selection
@@ -105,7 +107,7 @@ def _candidates(areas: list[Area]) -> list[Any]:
 
 def count_inside(session: Session, f: ReportFilter, areas: list[Area]) -> int:
     """How many of ``reports_inside`` there are, reading only the candidates' places (on the map copy
-    of the reports when the session has one: data/report_mirror.py)."""
+    of the reports when the session has one: data/reports/mirror.py)."""
     query = apply_filter(select(Report.lat, Report.lon).where(*_candidates(areas)), f, utcnow())
     return sum(1 for lat, lon in rows_of(session, query, f) if not areas or inside_any(areas, lat, lon))
 

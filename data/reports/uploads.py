@@ -28,8 +28,8 @@ import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
-from data.errors import InvalidInput, IocError
-from data.text import without_nul
+from data.core.errors import InvalidInput, IocError
+from data.core.text import without_nul
 
 # iPhones shoot HEIC, and a photo mailed or sent over Open311 arrives as taken: pillow-heif lets Pillow
 # decode it; it is stored as JPEG like every photo, so every browser shows it.

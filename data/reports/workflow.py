@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from data.errors import Forbidden, InvalidInput, NotFound
+from data.accounts.users import SEES_REPORTER
+from data.core.errors import Forbidden, InvalidInput, NotFound
+from data.core.sla import deadline_for
 from data.models import (
     OPEN_STATUSES,
     AdminUnit,
@@ -34,8 +36,6 @@ from data.models import (
     User,
     utcnow,
 )
-from data.sla import deadline_for
-from data.users import SEES_REPORTER
 
 # Callers pass the deployment's zone (settings.tz); this default is the only zone Vietnam has.
 DEFAULT_TZ: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -125,7 +125,7 @@ TRANSITIONS: dict[str, Transition] = {
     # Stays, except that a new agency means the report is assigned to it afresh.
     "reroute": Transition(UNSETTLED, None, OPERATORS, "rerouted"),
     "reclassify": Transition(ANY, None, OPERATORS, "reclassified"),
-    # The surviving report of a merge (see data.duplicates.merge); it may already be resolved.
+    # The surviving report of a merge (see data.reports.duplicates.merge); it may already be resolved.
     "merge": Transition(OPEN | DONE, None, OPERATORS, "merged"),
     "publish": Transition(OPEN | DONE, None, OPERATORS, "published"),
     "unpublish": Transition(ANY, None, OPERATORS, "unpublished"),

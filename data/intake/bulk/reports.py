@@ -24,22 +24,17 @@ Presets in ``data/import_presets/`` show how a city maps a foreign export onto i
 
 from __future__ import annotations
 
-import argparse
-import csv
 import hashlib
-import io
 import json
 import logging
 import re
 import secrets
-import sys
 import tomllib
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -49,17 +44,17 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from data.db import bulk_insert, copy_frame
-from data.errors import InvalidInput
-from data.geo import UnitShape, polygons
+from data.core.db import bulk_insert, copy_frame
+from data.core.errors import InvalidInput
+from data.core.tabular import read_table
+from data.core.text import fold
+from data.geo.geometry import UnitShape, polygons
 from data.intake.pipeline import CODE_ALPHABET, CODE_LENGTH, load_places
 from data.intake.submission import MAX_ADDRESS, MAX_DESCRIPTION, MAX_TITLE
 from data.models import Agency, Category, Channel, ImportRun, Report, ReportEvent, ReportStatus, utcnow
-from data.text import fold
-from data.core.tabular import read_table
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +69,6 @@ SOURCE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
 IMPORT_ATTRIBUTES = ("import_source", "import_run", "import_row")  # written into every imported report
 VALUE_FIELDS = ("status", "category", "agency")  # the fields whose source words map onto ours
 VALUE_CHOICES = 300  # distinct values a page lists per field for mapping; more is not a category column
-
-
-class ImportFileError(InvalidInput):
-    """A file that cannot be read as a table at all (unknown type, empty, not CSV/Excel/GeoJSON)."""
-
-    title = "Tệp nhập không hợp lệ"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,7 +303,7 @@ class ValidationResult:
 
 
 def fold_series(values: pd.Series) -> pd.Series:
-    """``data.text.fold`` on a column, once per distinct text (titles and descriptions repeat a lot)."""
+    """``data.core.text.fold`` on a column, once per distinct text (titles and descriptions repeat a lot)."""
     return per_unique(values, lambda uniques: uniques.map(fold))
 
 

@@ -11,11 +11,11 @@ import hmac
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from data.errors import Forbidden, IocError
+from data.core.errors import Forbidden, IocError
 
 if TYPE_CHECKING:
+    from data.core.settings import Settings
     from data.intake import Submission
-    from data.settings import Settings
 
 # A reply that the platform refused or could not take; the outbox job retries it with backoff.
 REPLY_TIMEOUT_S = 10.0
@@ -85,8 +85,8 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
 
 def webhook_channel(name: str, settings: Settings) -> WebhookChannel | None:
     """The adapter behind ``/webhooks/<name>``, or None for an unknown name."""
-    from data.channels.facebook import FacebookChannel
-    from data.channels.zalo import ZaloChannel
+    from data.intake.channels.facebook import FacebookChannel
+    from data.intake.channels.zalo import ZaloChannel
 
     adapters: dict[str, type[ZaloChannel] | type[FacebookChannel]] = {
         "zalo": ZaloChannel, "facebook": FacebookChannel,
@@ -98,7 +98,7 @@ def webhook_channel(name: str, settings: Settings) -> WebhookChannel | None:
 def reply_channel(name: str, settings: Settings) -> ReplyChannel | None:
     """The adapter that delivers outbox rows of ``name`` (zalo, facebook, email), or None."""
     if name == "email":
-        from data.channels.email import EmailChannel
+        from data.intake.channels.email import EmailChannel
 
         return EmailChannel(settings)
     return webhook_channel(name, settings)

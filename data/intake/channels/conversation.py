@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from data.core.text import fold
 from data.intake import IntakeError, Submission, submit
 from data.intake.pipeline import place_of
 from data.models import Outbox, Report, ReportEvent, ReportStatus, utcnow
-from data.text import fold
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -12,27 +12,25 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import smtplib
 from email.message import EmailMessage
-from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxUnencrypted, MailMessage, MailMessageFlags
 
-from data.channels.base import SendError
-from data.errors import InvalidInput, IocError
+from data.core.errors import InvalidInput, IocError
+from data.core.jobs import register
+from data.core.settings import Settings
+from data.core.text import html_text
 from data.intake import IntakeError, Submission, submit
+from data.intake.channels.base import SendError
 from data.intake.pipeline import limits_of
 from data.intake.submission import MAX_DESCRIPTION, MAX_TITLE
-from data.jobs import register
 from data.models import Channel
-from data.settings import Settings
-from data.uploads import MediaFile, check_media
-from data.core.text import html_text
+from data.reports.uploads import MediaFile, check_media
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import requests
 
-from data.channels.base import REPLY_TIMEOUT_S, NotConfigured, SendError, header, same_digest
-from data.errors import Forbidden, InvalidInput
+from data.core.errors import Forbidden, InvalidInput
+from data.core.settings import Settings
 from data.intake import Submission
+from data.intake.channels.base import REPLY_TIMEOUT_S, NotConfigured, SendError, header, same_digest
 from data.models import Channel
-from data.settings import Settings
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 

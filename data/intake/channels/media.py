@@ -18,15 +18,15 @@ from urllib.parse import urlparse
 import requests
 from sqlalchemy import func, select
 
-from data.errors import InvalidInput
+from data.core.errors import InvalidInput
+from data.core.jobs import register
+from data.core.text import ascii_digits
 from data.intake.pipeline import limits_of
-from data.jobs import register
 from data.models import Attachment, Report, utcnow
-from data.text import ascii_digits
-from data.uploads import CleanMedia, ImageWorkBusy, Limits, MediaFile, check_media, delete_files, write_file
+from data.reports.uploads import CleanMedia, ImageWorkBusy, Limits, MediaFile, check_media, delete_files, write_file
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from data.channels.base import reply_channel
-from data.jobs import register
+from data.core.jobs import register
+from data.intake.channels.base import reply_channel
 from data.models import Outbox, utcnow
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

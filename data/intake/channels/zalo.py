@@ -18,12 +18,12 @@ from typing import Any
 
 import requests
 
-from data.channels.base import REPLY_TIMEOUT_S, NotConfigured, SendError, header, same_digest
-from data.errors import Forbidden, InvalidInput
+from data.core.errors import Forbidden, InvalidInput
+from data.core.settings import Settings
+from data.core.text import ascii_digits
 from data.intake import Submission
+from data.intake.channels.base import REPLY_TIMEOUT_S, NotConfigured, SendError, header, same_digest
 from data.models import Channel
-from data.settings import Settings
-from data.text import ascii_digits
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 MESSAGE_EVENTS = ("user_send_text", "user_send_image", "user_send_location")

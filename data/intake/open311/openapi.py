@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of our Open311 GeoReport v2 API (served at ``/open311/v2/openapi.json``).
 
 Each answer has two schemas: the JSON one, and its XML twin (``<name>Xml``) with the element names
-``data.open311.to_xml`` writes (``<service_requests><request>…``, wrapped lists such as
+``data.intake.open311.records.to_xml`` writes (``<service_requests><request>…``, wrapped lists such as
 ``<notes><note>…``, an empty element for a missing value). The XML twins are derived from the JSON
 schemas, so the two cannot drift apart. Paths without a suffix answer JSON only.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from data.open311 import DEFAULT_LIMIT, MAX_SPAN_DAYS, XML_ITEM, xml_names
+from data.intake.open311.records import DEFAULT_LIMIT, MAX_SPAN_DAYS, XML_ITEM, xml_names
 
 JSON, XML = "application/json", "text/xml"
 # None is written as an empty element: a value that may be missing is its type or empty text.
@@ -116,7 +116,7 @@ SCHEMAS: dict[str, Any] = {
             "formats": {"type": "array", "items": {"type": "string"}}}}}}},
 }  # fmt: skip
 
-# Every answer: its kind in ``data.open311.xml_names`` (the XML root and item names) and its JSON schema.
+# Every answer: its kind in ``data.intake.open311.records.xml_names`` (the XML root and item names) and its JSON schema.
 ANSWERS: dict[str, tuple[str, dict[str, Any]]] = {
     "Discovery": ("discovery", _ref("Discovery")),
     "Services": ("services", {"type": "array", "items": _ref("Service")}),

@@ -29,10 +29,10 @@ import xmltodict
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from data.core.text import ascii_digits, has_nul, shown
 from data.intake.submission import IntakeError
 from data.models import Agency, Attachment, Category, Report, ReportEvent, ReportStatus
-from data.text import ascii_digits, has_nul, shown
-from data.workflow import STATUS_VI
+from data.reports.workflow import STATUS_VI
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 DEFAULT_DAYS = 90

@@ -1,4 +1,4 @@
-"""Adapters: national statistics files turned into the KPI import template (data.indicator_import).
+"""Adapters: national statistics files turned into the KPI import template (data.kpis.imports.template).
 
 Each adapter is one function from the file's table (every cell a string, as ``read_table`` gives it)
 to template rows, registered under a short name; the rows then take the same path as a filled
@@ -22,13 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from data.indicator_import import (
-    PLACE_REQUIRED,
-    SOURCE_COLUMN,
-    SOURCE_ROW,
-    TEMPLATE_COLUMNS,
-    IndicatorImportError,
-)
+from data.kpis.imports.template import PLACE_REQUIRED, SOURCE_COLUMN, SOURCE_ROW, TEMPLATE_COLUMNS, IndicatorImportError
 
 Convert = Callable[[pd.DataFrame], pd.DataFrame]
 

@@ -1,7 +1,7 @@
 """KPI feeds: pull indicator values from HTTP endpoints on a schedule, through the import's checks.
 
 One job, ``indicators.pull_feeds`` (every ``IOC_INDICATOR_FEEDS_EVERY_S``), reads each URL of
-``IOC_INDICATOR_FEEDS``. An endpoint answers the import template (data.indicator_import) as CSV, or as
+``IOC_INDICATOR_FEEDS``. An endpoint answers the import template (data.kpis.imports.template) as CSV, or as
 JSON: a list of objects with the template's keys, or ``{"values": [...]}``. Each answer is one
 ``ImportRun`` with its per-row report; an unchanged answer writes nothing. An endpoint that is down or
 answers something else is logged and skipped, and the other feeds are still pulled.
@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from data.errors import InvalidInput
-from data.indicator_import import import_frame
-from data.jobs import register
-from data.press import FeedError, fetch
-from data.report_import import decode, read_table
+from data.core.errors import InvalidInput
+from data.core.feeds import FeedError, fetch
+from data.core.jobs import register
+from data.core.tabular import decode, read_table
+from data.kpis.imports.template import import_frame
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ another province, the country or a region (kept in ``IndicatorValue.place``, for
 city's own province under one of ``IOC_INDICATOR_CITY_NAMES`` is the city. ``unit`` may be blank;
 otherwise it must be the catalogue's. ``note`` is for the people filling the file and is not stored.
 
-1. ``read_table`` (data.report_import) reads the file as strings; for a foreign layout an adapter
-   (data.indicator_adapters) first turns it into the template;
+1. ``read_table`` (data.intake.bulk.reports) reads the file as strings; for a foreign layout an adapter
+   (data.kpis.imports.adapters) first turns it into the template;
 2. ``validate`` (pure, vectorised) answers the rows to keep and one problem per row, numbered as the
    user sees the source file;
 3. ``import_frame`` records an ``ImportRun`` and, unless it is a dry run, writes in chunks: a value
@@ -29,16 +29,12 @@ CLI (the database comes from the settings, ``IOC_DATABASE_URL``)::
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import io
 import logging
 import re
-import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,25 +43,18 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from data.db import bulk_insert
-from data.errors import InvalidInput
-from data.kpi import period_of
-from data.models import AdminUnit, Agency, ImportRun, Indicator, IndicatorValue, utcnow
-from data.provinces import known_places, place_key
-from data.report_import import (
-    RowChecks,
-    ValidationResult,
-    per_unique,
-    read_table,
-    run_import_cli,
-    stored_problems,
-)
-from data.text import fold
 from data.core.catalogue import load_catalogue
+from data.core.db import bulk_insert
+from data.core.errors import InvalidInput
+from data.core.provinces import known_places, place_key
+from data.core.text import fold
+from data.intake.bulk.reports import RowChecks, ValidationResult, per_unique, stored_problems
 from data.kpis.catalogue import indicator_rows
+from data.kpis.status import period_of
+from data.models import AdminUnit, Agency, ImportRun, Indicator, IndicatorValue, utcnow
 
 if TYPE_CHECKING:
-    from data.runtime import Runtime
+    from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -499,7 +488,7 @@ def import_frame(runtime: Runtime, frame: pd.DataFrame, *, name: str, sha256: st
         for start in range(0, len(rows), chunk_rows):
             summary.add(_write_chunk(runtime, rows.iloc[start:start + chunk_rows], run.id))
         if summary.new or summary.revised:
-            from data.kpi_alerts import raise_threshold_alerts
+            from data.kpis.alerts import raise_threshold_alerts
 
             # A value just written may be red: the same alerts as computed KPIs raise, after the commit.
             raise_threshold_alerts(runtime, sorted({int(i) for i in rows["indicator_id"].dropna()}))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from data.text import fold
+from data.core.text import fold
 
 revision = "0002"
 down_revision = "0001"
