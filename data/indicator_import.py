@@ -1,4 +1,5 @@
-"""``python -m data.indicator_import``: the old spelling of ``python -m data import-kpis`` (``data.cli.import_kpis``)."""
+"""``python -m data.indicator_import``: the old spelling of ``python -m data import-kpis``
+(``data.cli.import_kpis``)."""
 
 import sys
 
