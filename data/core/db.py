@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 CONNECT_TIMEOUT_S = 5
 # SQLite's own words for "cannot get at the file now" (its other OperationalErrors are bugs, not outages).
 SQLITE_OUTAGES = ("database is locked", "unable to open database file", "disk i/o error")
