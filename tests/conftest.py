@@ -19,7 +19,7 @@ pytest.register_assert_rewrite("tests.dbfixtures", "tests.browser", "tests.conft
 from tests.dbfixtures import fresh_pg_database, settings_for  # noqa: E402
 from tests.leftovers import leftovers  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[1]
 # ../shared/data beside the project; IOC_TEST_SHARED_DATA points elsewhere (e.g. from a git worktree).
 SHARED_DATA = Path(os.environ.get("IOC_TEST_SHARED_DATA", ROOT.parent / "shared" / "data"))
 REDIS_URL = os.environ.get("IOC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

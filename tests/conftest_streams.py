@@ -29,7 +29,7 @@ from data.runtime import build_runtime
 from streams.gateway import GatewayThread, run_gateway_in_thread
 from tests.browser import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[1]
 GST_PYTHON = os.environ.get("IOC_STREAMS_GST_PYTHON", "/usr/bin/python3")
 RTSP_SERVER = ROOT / "streams" / "rtsp_server.py"
 TOKEN = "test-internal-token-0123456789"

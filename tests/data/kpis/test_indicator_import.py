@@ -36,7 +36,7 @@ from data.kpis.imports.template import (
 from data.models import AdminUnit, Agency, Alert, ImportRun, Indicator, IndicatorValue
 from tests.dbfixtures import open_runtime
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 STATS = ROOT.parent / "shared" / "data" / "stats"
 HUE_WARDS = ROOT.parent / "shared" / "data" / "geo" / "hue_wards_2019_TEST_ONLY.geojson"
 ONE_STOP_SHOP = ROOT / "data" / "demo_data" / "one_stop_shop_DEMO.csv"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROBE = "tests/failing_gateway_probe.py"
 SUMMARY = re.compile(rb"^(=+ )?\d+ [a-z]+.* in [\d.]+s( \([\d:]+\))?( =+)?$")  # e.g. "1 failed in 3.28s"
 SUMMARY_WITHIN_S = 600  # the probe's own set-up (RTSP server, gateway, Chromium) on a loaded machine

@@ -23,7 +23,7 @@ from data.models import Alert, AuditEntry, Role, utcnow
 from data.runtime import build_runtime
 from tests.dbfixtures import settings_for
 from tests.logins import client_login, client_logout, form_token
-from tests.test_report_form import serve
+from tests.dashboard.test_report_form import serve
 
 PASSWORD = "mat-khau-thu-nghiem-1"
 

@@ -15,7 +15,7 @@ from tests.browser import LiveApp, login, start_app, stop_app, watch
 
 pytestmark = pytest.mark.browser
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "demo_data" / "one_stop_shop_DEMO.csv"
+SAMPLE = Path(__file__).resolve().parents[3] / "data" / "demo_data" / "one_stop_shop_DEMO.csv"
 BAD_ROWS = ("dossiers_received,2025-09,so-khong-co,12,hồ sơ,,\n"   # row 50: no such agency
             "dossiers_late,2025-09,so-xd,nhiều,hồ sơ,,\n").encode()  # row 51: not a number
 

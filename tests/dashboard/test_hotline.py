@@ -14,7 +14,7 @@ from data.accounts.users import create_user
 from data.models import AdminUnit, Report, ReportEvent, Role, User
 from tests.browser import LiveApp, login, start_app, stop_app, watch
 from tests.dbfixtures import open_runtime
-from tests.test_report_form import PASSWORD, seed
+from tests.dashboard.test_report_form import PASSWORD, seed
 
 pytestmark = pytest.mark.browser
 

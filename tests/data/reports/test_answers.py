@@ -23,8 +23,8 @@ from layers.base import MapView
 from layers.density import LAYER
 from tests.conftest import REDIS_URL
 from tests.dbfixtures import fresh_pg_database, open_runtime
-from tests.test_imports_browser import EXPORT
-from tests.test_intake import INSIDE, _seed
+from tests.dashboard.pages.test_imports_browser import EXPORT
+from tests.data.intake.test_intake import INSIDE, _seed
 
 
 @pytest.fixture(params=["sqlite", "postgres+redis"])

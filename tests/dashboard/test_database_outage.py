@@ -30,7 +30,7 @@ from data.runtime import build_runtime
 from tests.browser import ADMIN, free_port
 from tests.dbfixtures import settings_for
 from tests.logins import session_login
-from tests.test_open311 import INSIDE, _seed
+from tests.data.intake.test_open311 import INSIDE, _seed
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 

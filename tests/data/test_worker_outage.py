@@ -34,7 +34,7 @@ from data.runtime import build_runtime
 from tests.browser import free_port
 from tests.conftest import ROOT
 from tests.dbfixtures import fresh_pg_database, settings_for
-from tests.test_open311 import INSIDE, _seed
+from tests.data.intake.test_open311 import INSIDE, _seed
 
 OUTAGE_S = 10.0
 CATCH_UP_S = 30.0  # every report processed within this of Redis returning

@@ -19,7 +19,7 @@ from data.core.runtime import Runtime
 from data.geo import boundaries, geometry, population
 from data.models import AdminUnit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 GEO = ROOT.parent / "shared" / "data" / "geo"
 HUE_WARDS = GEO / "hue_wards_2019_TEST_ONLY.geojson"
 DONG_HA_WARDS = GEO / "dong_ha_wards_2019_TEST_ONLY.geojson"

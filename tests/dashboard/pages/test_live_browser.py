@@ -22,7 +22,7 @@ from data.accounts.users import create_user
 from data.models import Role
 from tests.browser import LiveApp, login, start_app_with_user, stopped_at_end, watch
 from tests.dbfixtures import open_runtime
-from tests.test_open311 import INSIDE, _seed
+from tests.data.intake.test_open311 import INSIDE, _seed
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-van-hanh-1"

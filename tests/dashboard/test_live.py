@@ -31,7 +31,7 @@ from tests.conftest import REDIS_URL
 from tests.dbfixtures import fresh_pg_database, settings_for
 from tests.logins import session_login
 from tests.sse import Received, SseReader
-from tests.test_open311 import INSIDE, _seed
+from tests.data.intake.test_open311 import INSIDE, _seed
 
 PASSWORD = "mat-khau-van-hanh-1"
 

@@ -13,7 +13,7 @@ from data.alerts import public_warnings
 from data.core.errors import InvalidInput
 from data.models import PublicWarning, utcnow
 from tests.dbfixtures import open_runtime
-from tests.test_open311 import _seed
+from tests.data.intake.test_open311 import _seed
 
 
 def test_a_warning_is_in_force_for_its_time_and_until_ended(db_url: str) -> None:
