@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint venv dev-venv system-deps bench clean
+.PHONY: run test test-fast lint venv dev-venv system-deps bench clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -24,9 +24,15 @@ system-deps:
 lint: dev-venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy data layers streams
+	$(BIN)/lint-imports
 
 test: system-deps dev-venv lint
 	$(BIN)/pytest
+
+# The pure tests only: no PostgreSQL, Redis, RTSP or Chromium (their addresses lead nowhere here).
+test-fast: dev-venv
+	IOC_TEST_POSTGRES_URL=postgresql+psycopg://nobody@127.0.0.1:9/none IOC_TEST_REDIS_URL=redis://127.0.0.1:9/0 \
+	IOC_TEST_CPU_BURNERS=0 $(BIN)/pytest -m "not integration" -q -p no:cacheprovider
 
 bench: dev-venv
 	$(BIN)/python bench/overview_queries.py

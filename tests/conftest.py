@@ -63,6 +63,34 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     client.close()
 
 
+# Fixtures of ours that every test gets (autouse): they start nothing for a test that is not a browser test.
+AMBIENT_FIXTURES = {"busy_machine_for_browser_tests", "cpu_burners"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``integration`` every test that needs a service, a server or a browser: the fast lane
+    (``make test-fast``: ``-m "not integration"``) is the rest, pure tests that run anywhere in seconds.
+
+    A test needs them when it takes any fixture of ours (databases, Redis, RTSP, apps, browsers are all
+    fixtures of ``tests/``) or is marked ``browser``/``integration`` itself; pytest's own (``tmp_path``,
+    ``monkeypatch``) do not count. A test that reaches a service without a fixture fails in the fast
+    lane, whose service addresses lead nowhere, and is then marked by hand."""
+    for item in items:
+        if item.get_closest_marker("browser") or item.get_closest_marker("integration") or _takes_our_fixtures(item):
+            item.add_marker(pytest.mark.integration)
+
+
+def _takes_our_fixtures(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    for name in set(info.names_closure) - AMBIENT_FIXTURES:
+        for definition in info.name2fixturedefs.get(name, ()):
+            if getattr(definition.func, "__module__", "").startswith("tests"):
+                return True
+    return False
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Fail the run when a thread or process it started is still alive: it would hold the run open."""
     found = leftovers(LEFTOVER_GRACE_S)

@@ -28,10 +28,10 @@ from data.models import Role
 from data.runtime import build_runtime
 from tests.browser import free_port
 from tests.conftest import REDIS_URL
+from tests.data.intake.test_open311 import INSIDE, _seed
 from tests.dbfixtures import fresh_pg_database, settings_for
 from tests.logins import session_login
 from tests.sse import Received, SseReader
-from tests.data.intake.test_open311 import INSIDE, _seed
 
 PASSWORD = "mat-khau-van-hanh-1"
 

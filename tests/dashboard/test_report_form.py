@@ -307,7 +307,7 @@ def test_a_reused_token_with_other_content_is_refused(live: Live) -> None:
     assert other.status_code == 422 and other.json()["field"] == "form" and other.json()["token"]
 
 
-@pytest.mark.parametrize("store", ["memory", "redis"])
+@pytest.mark.parametrize("store", ["memory", pytest.param("redis", marks=pytest.mark.integration)])
 def test_the_form_is_rate_limited_per_ip(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     url = f"sqlite:///{tmp_path / 'limit.sqlite3'}"
     shared: dict[str, object] = {}

@@ -33,8 +33,8 @@ from data.models import Category, Report, ReportStatus, utcnow
 from data.runtime import build_runtime
 from tests.browser import free_port
 from tests.conftest import ROOT
-from tests.dbfixtures import fresh_pg_database, settings_for
 from tests.data.intake.test_open311 import INSIDE, _seed
+from tests.dbfixtures import fresh_pg_database, settings_for
 
 OUTAGE_S = 10.0
 CATCH_UP_S = 30.0  # every report processed within this of Redis returning

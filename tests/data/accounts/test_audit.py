@@ -21,9 +21,9 @@ from data.accounts.users import create_user
 from data.core.runtime import Runtime
 from data.models import Alert, AuditEntry, Role, utcnow
 from data.runtime import build_runtime
+from tests.dashboard.test_report_form import serve
 from tests.dbfixtures import settings_for
 from tests.logins import client_login, client_logout, form_token
-from tests.dashboard.test_report_form import serve
 
 PASSWORD = "mat-khau-thu-nghiem-1"
 

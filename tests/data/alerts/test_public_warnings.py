@@ -12,8 +12,8 @@ from data.accounts.apikeys import create_api_key
 from data.alerts import public_warnings
 from data.core.errors import InvalidInput
 from data.models import PublicWarning, utcnow
-from tests.dbfixtures import open_runtime
 from tests.data.intake.test_open311 import _seed
+from tests.dbfixtures import open_runtime
 
 
 def test_a_warning_is_in_force_for_its_time_and_until_ended(db_url: str) -> None:

@@ -231,6 +231,7 @@ def test_a_reply_with_the_tracking_code_is_queued_in_the_same_transaction(rt: Ru
     assert receipt.tracking_code in outbox[0].body
 
 
+@pytest.mark.integration  # runs and kills a worker process on the real Redis
 def test_a_killed_worker_loses_no_report(tmp_path: Path) -> None:
     """The worker's sweep processes new reports; it is SIGKILLed mid-way; the next sweep finishes the rest."""
     prefix = f"ioc-intake-{uuid.uuid4().hex[:6]}"

@@ -22,9 +22,9 @@ from data.reports.filters import ReportFilter, filter_key
 from layers.base import MapView
 from layers.density import LAYER
 from tests.conftest import REDIS_URL
-from tests.dbfixtures import fresh_pg_database, open_runtime
 from tests.dashboard.pages.test_imports_browser import EXPORT
 from tests.data.intake.test_intake import INSIDE, _seed
+from tests.dbfixtures import fresh_pg_database, open_runtime
 
 
 @pytest.fixture(params=["sqlite", "postgres+redis"])
