@@ -8,7 +8,7 @@ one section per mixin, and a test fails when a field has no description.
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from data.core.errors import ConfigError
@@ -26,7 +26,7 @@ from data.core.settings.streams import StreamSettings
 __all__ = ["AREAS", "PROJECT_ROOT", "ConfigError", "Lifetimes", "Settings", "load_settings", "local_base_url"]
 
 # The areas in the order the settings reference lists them.
-AREAS: tuple[type, ...] = (ServerSettings, AccountSettings, DemoSettings, MapSettings, ReportSettings,
+AREAS: tuple[type[BaseModel], ...] = (ServerSettings, AccountSettings, DemoSettings, MapSettings, ReportSettings,
                            ChannelSettings, MonitoringSettings, KpiSettings, StreamSettings)
 
 

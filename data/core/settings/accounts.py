@@ -20,8 +20,10 @@ class Lifetimes:
 class AccountSettings(BaseModel):
     """Sign-in: the first admin, and how long a session lives."""
 
-    admin_username: str | None = Field(default=None, description="create this admin at start-up")
-    admin_password: str | None = Field(default=None, min_length=10, description="its password")
+    admin_username: str | None = Field(default=None, description="create this admin at start-up if missing")
+    admin_password: str | None = Field(
+        default=None, min_length=10, description="its password (used only when the admin is created)"
+    )
     session_idle_minutes: int = Field(
         default=60, ge=5, le=7 * 24 * 60,
         description="a session not used for this long ends (an open page's own refreshes count as use)",

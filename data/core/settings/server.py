@@ -55,7 +55,11 @@ class ServerSettings(BaseModel):
         default="vi",
         description="language of the pages for a visitor who has not picked one with the language switch: vi or en",
     )
-    timezone: str = Field(default="Asia/Ho_Chi_Minh", description="times are shown, and days cut, in this zone")
+    timezone: str = Field(
+        default="Asia/Ho_Chi_Minh",
+        description="times are shown, and days cut, in this zone (pages, exports, alert texts, map tooltips, "
+                    "import messages); they are stored as UTC",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO",
         description="how much the processes log: DEBUG, INFO, WARNING or ERROR; DEBUG only while chasing a problem",
