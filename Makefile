@@ -25,11 +25,16 @@ lint: dev-venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy data layers streams
 
-test: system-deps dev-venv lint
+# The documentation site (docs/, mkdocs.yml) into site/; --strict: a broken link or anchor fails it.
+.PHONY: docs
+docs: dev-venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+test: system-deps dev-venv lint docs
 	$(BIN)/pytest
 
 bench: dev-venv
 	$(BIN)/python bench/overview_queries.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var site .pytest_cache .mypy_cache .ruff_cache
