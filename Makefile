@@ -26,7 +26,12 @@ lint: dev-venv
 	$(BIN)/mypy data layers streams
 	$(BIN)/lint-imports
 
-test: system-deps dev-venv lint
+# The documentation site (docs/, mkdocs.yml) into site/; --strict: a broken link or anchor fails it.
+.PHONY: docs
+docs: dev-venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+test: system-deps dev-venv lint docs
 	$(BIN)/pytest
 
 # The pure tests only: no PostgreSQL, Redis, RTSP or Chromium (their addresses lead nowhere here).
@@ -38,4 +43,4 @@ bench: dev-venv
 	$(BIN)/python bench/overview_queries.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var site .pytest_cache .mypy_cache .ruff_cache
