@@ -142,8 +142,8 @@ def _mount_optional_blueprints(server: Flask, runtime: Runtime) -> None:
 class IocDash(dash.Dash):
     """Dash whose page says its language (``<html lang>``): screen readers and the tile player read it."""
 
-    def interpolate_index(self, **kwargs: Any) -> str:
-        page = super().interpolate_index(**kwargs)
+    def interpolate_index(self, *args: Any, **kwargs: Any) -> str:
+        page = str(super().interpolate_index(*args, **kwargs))
         return page.replace("<html>", f'<html lang="{lang()}">', 1)
 
 
@@ -153,14 +153,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> dash.Dash:
     prepare_database(server.extensions["ioc"])
     app = IocDash(
         __name__,
-        server=server,
+        server=server,  # type: ignore[arg-type]  # Dash takes a Flask server, whatever its annotation says
         use_pages=True,
         pages_folder=str(ROOT / "dashboard" / "pages"),
         assets_folder=str(ROOT / "assets"),
         external_stylesheets=["/vendor/bootstrap5/css/bootstrap.min.css"],
         title="IOC",
         suppress_callback_exceptions=True,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None: the tab's title stays while callbacks run
     )
     app.layout = shell.layout
     init_callback_guard(app)  # after Dash's own set-up hooks, so every callback is registered when it runs

@@ -11,6 +11,7 @@ from dash import dcc, html
 from flask_login import current_user
 
 from dashboard.auth import CSRF_FIELD, csrf_token
+from dashboard.components import data_attrs
 from dashboard.i18n import lang, t
 
 NAV = (("overview", "/", "nav.overview"), ("map", "/map", "nav.map"),
@@ -77,6 +78,6 @@ def live_indicator() -> Any:
                                                 "later", "severe", "none", "new_report")}
     return html.Span([
         html.Span(t("live.connecting"), id="live-indicator", className="badge text-bg-secondary ioc-live",
-                  **{"data-labels": json.dumps(labels, ensure_ascii=False)}),
+                  **data_attrs(labels=json.dumps(labels, ensure_ascii=False))),
         html.Button("🔕", id="live-sound", title=t("live.sound"), className="btn btn-sm btn-link ioc-live-sound"),
     ], className="navbar-text px-2 d-flex align-items-center gap-1")
