@@ -15,7 +15,7 @@ from dash.exceptions import PreventUpdate
 from flask_login import current_user
 
 from dashboard.auth import audit_action, runtime_of
-from dashboard.i18n import TEXTS, t
+from dashboard.i18n import has_text, t
 from dashboard.imports_common import allowed, figure_cards, history_table, run_controls
 from data.core.errors import IocError
 from data.kpis.imports.adapters import ADAPTERS
@@ -98,7 +98,7 @@ def _problem_rows(summary: IndicatorImportSummary) -> list[dict[str, Any]]:
     """The problems for the grid, their message in the page's language."""
     problems = summary.validation.problems.head(GRID_ROWS)
     return [{"row": row, "column": column, "value": value, "severity": severity,
-             "message": t(f"impk.reason.{reason}") if f"impk.reason.{reason}" in TEXTS else message}
+             "message": t(f"impk.reason.{reason}") if has_text(f"impk.reason.{reason}") else message}
             for row, column, value, severity, reason, message in zip(
                 problems["row"], problems["column"], problems["value"], problems["severity"], problems["reason"],
                 problems["message"], strict=True)]
