@@ -1,4 +1,4 @@
-/* The live feed: one EventSource per screen on /live/events (dashboard/live.py).
+/* The live feed: one EventSource per screen on /live/events (dashboard/api/live.py).
  *
  * It draws the "live" badge (with the age of the last data while it reconnects), the alert ticker
  * and the pop-up for severe alerts without any server round trip, and hands every message to Dash

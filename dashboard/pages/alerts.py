@@ -1,6 +1,6 @@
 """Sự kiện: every alert in one list; open one to acknowledge, assign, follow its procedure, close.
 
-The rules live in data/alerts/events.py; each button goes through dashboard.live.apply_action, which commits
+The rules live in data/alerts/events.py; each button goes through dashboard.api.live.apply_action, which commits
 and then tells every screen, so a step ticked here is ticked on the wall too. The list redraws when the
 live feed (the ``live-event`` store) says an alert changed, never on a timer.
 """
@@ -16,10 +16,10 @@ from dash.exceptions import PreventUpdate
 from flask_login import current_user
 from sqlalchemy import select
 
+from dashboard.api.live import apply_action
 from dashboard.auth import audit_action, runtime_of
 from dashboard.components import data_attrs, fmt_time, page_guard
 from dashboard.i18n import lang, t
-from dashboard.live import apply_action
 from data.alerts import events as alerts
 from data.core.errors import IocError
 from data.core.text import ascii_digits

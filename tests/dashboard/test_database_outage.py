@@ -28,9 +28,9 @@ from app import create_app
 from data.accounts.apikeys import create_api_key
 from data.runtime import build_runtime
 from tests.browser import ADMIN, free_port
+from tests.data.intake.test_open311 import INSIDE, _seed
 from tests.dbfixtures import settings_for
 from tests.logins import session_login
-from tests.data.intake.test_open311 import INSIDE, _seed
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from data.accounts.users import create_user
 from data.models import AdminUnit, Report, ReportEvent, Role, User
 from tests.browser import LiveApp, login, start_app, stop_app, watch
-from tests.dbfixtures import open_runtime
 from tests.dashboard.test_report_form import PASSWORD, seed
+from tests.dbfixtures import open_runtime
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""Push to screens over HTTP (dashboard/live.py): real server, real SSE connections, real bus.
+"""Push to screens over HTTP (dashboard/api/live.py): real server, real SSE connections, real bus.
 
 Embedded: SQLite and the in-process bus. Production: PostgreSQL and Redis pub/sub, with the alert
 published by another runtime (another process's connection), as a job worker would.
@@ -19,7 +19,7 @@ import requests
 from werkzeug.serving import make_server
 
 from app import create_app
-from dashboard.live import TOPICS, frame, screen_message
+from dashboard.api.live import TOPICS, frame, screen_message
 from data.accounts.apikeys import create_api_key
 from data.accounts.users import create_user
 from data.alerts import events as alerts
@@ -28,10 +28,10 @@ from data.models import Role
 from data.runtime import build_runtime
 from tests.browser import free_port
 from tests.conftest import REDIS_URL
+from tests.data.intake.test_open311 import INSIDE, _seed
 from tests.dbfixtures import fresh_pg_database, settings_for
 from tests.logins import session_login
 from tests.sse import Received, SseReader
-from tests.data.intake.test_open311 import INSIDE, _seed
 
 PASSWORD = "mat-khau-van-hanh-1"
 

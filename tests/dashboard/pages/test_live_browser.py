@@ -21,8 +21,8 @@ from data.accounts.apikeys import create_api_key
 from data.accounts.users import create_user
 from data.models import Role
 from tests.browser import LiveApp, login, start_app_with_user, stopped_at_end, watch
-from tests.dbfixtures import open_runtime
 from tests.data.intake.test_open311 import INSIDE, _seed
+from tests.dbfixtures import open_runtime
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-van-hanh-1"
