@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboard.api.report_export import SEALED_COLUMNS, columns_for
-from dashboard.map_export import MAX_ROWS, build_export
+from dashboard.pages.map.export import MAX_ROWS, build_export
 from data.core.errors import InvalidInput
 from data.core.runtime import Runtime
 from data.models import ReportStatus, utcnow
