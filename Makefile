@@ -23,7 +23,7 @@ system-deps:
 
 lint: dev-venv
 	$(BIN)/ruff check .
-	$(BIN)/mypy data layers streams
+	$(BIN)/mypy data layers streams dashboard app.py
 
 test: system-deps dev-venv lint
 	$(BIN)/pytest
