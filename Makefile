@@ -23,7 +23,7 @@ system-deps:
 
 lint: dev-venv
 	$(BIN)/ruff check .
-	$(BIN)/mypy data layers streams
+	$(BIN)/mypy data layers streams dashboard app.py
 	$(BIN)/lint-imports
 
 # The documentation site (docs/, mkdocs.yml) into site/; --strict: a broken link or anchor fails it.

@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import dash
-from flask import Flask, jsonify, send_from_directory
+from flask import Flask, jsonify
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import shell
+from dashboard.api.blueprints import BLUEPRINTS
 from dashboard.auth import init_auth
 from dashboard.callback_guard import init_callback_guard
-from dashboard.health import IocFlask, init_health, unavailable_page, wants_page
+from dashboard.health import IocFlask, unavailable_page, wants_page
 from dashboard.i18n import lang
 from dashboard.security_headers import IocSessionInterface, init_security_headers
-from dashboard.tiles import init_tiles
 from data.accounts.users import create_demo_accounts, ensure_admin
 from data.core.db import startup_lock
 from data.core.errors import ConfigError, IocError, ServiceUnavailable
@@ -35,13 +35,6 @@ from data.runtime import build_runtime, watch_sweeps
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("ioc")
-
-
-def _bootstrap_static() -> Path:
-    """Bootstrap 5 CSS ships inside the bootstrap-flask wheel: no CDN, so it works offline."""
-    import flask_bootstrap
-
-    return Path(flask_bootstrap.__file__).parent / "static"
 
 
 def prepare_database(runtime: Runtime) -> None:
@@ -95,11 +88,6 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> Flask:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
                                    x_proto=settings.trusted_proxies)
     init_auth(server)
-    vendor = _bootstrap_static()
-    server.add_url_rule("/vendor/<path:path>", "vendor",
-                        lambda path: send_from_directory(vendor, path, max_age=86400))
-    init_health(server, runtime)
-    init_tiles(server)
 
     @server.errorhandler(IocError)
     def _ioc_error(exc: IocError) -> Any:
@@ -107,43 +95,16 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> Flask:
             return unavailable_page(exc)
         return jsonify(exc.as_json()), exc.status
 
-    _mount_optional_blueprints(server, runtime)
+    for mount in BLUEPRINTS:
+        server.register_blueprint(mount.make(runtime), url_prefix=mount.url_prefix)
     return server
-
-
-def _mount_optional_blueprints(server: Flask, runtime: Runtime) -> None:
-    from dashboard.camera_api import make_camera_blueprint
-    from dashboard.media import make_media_blueprint
-    from dashboard.report_form import make_report_form_blueprint
-
-    server.register_blueprint(make_camera_blueprint(runtime), url_prefix="/api/cameras")
-    from dashboard.webhooks import make_webhooks_blueprint
-
-    server.register_blueprint(make_webhooks_blueprint(runtime), url_prefix="/webhooks")
-    server.register_blueprint(make_report_form_blueprint(runtime))
-    server.register_blueprint(make_media_blueprint(runtime))
-    from dashboard.report_export import make_report_export_blueprint
-
-    server.register_blueprint(make_report_export_blueprint(runtime))
-    from dashboard.open311 import make_open311_blueprint
-
-    server.register_blueprint(make_open311_blueprint(runtime), url_prefix="/open311/v2")
-    from dashboard.live import make_live_blueprint
-    from dashboard.sensor_api import make_sensor_blueprint
-
-    server.register_blueprint(make_sensor_blueprint(runtime), url_prefix="/api/sensors")
-
-    server.register_blueprint(make_live_blueprint(runtime), url_prefix="/live")
-    from dashboard.vessel_api import make_vessel_blueprint
-
-    server.register_blueprint(make_vessel_blueprint(runtime), url_prefix="/api/vessels")
 
 
 class IocDash(dash.Dash):
     """Dash whose page says its language (``<html lang>``): screen readers and the tile player read it."""
 
-    def interpolate_index(self, **kwargs: Any) -> str:
-        page = super().interpolate_index(**kwargs)
+    def interpolate_index(self, *args: Any, **kwargs: Any) -> str:
+        page = str(super().interpolate_index(*args, **kwargs))
         return page.replace("<html>", f'<html lang="{lang()}">', 1)
 
 
@@ -153,14 +114,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> dash.Dash:
     prepare_database(server.extensions["ioc"])
     app = IocDash(
         __name__,
-        server=server,
+        server=server,  # type: ignore[arg-type]  # Dash takes a Flask server, whatever its annotation says
         use_pages=True,
         pages_folder=str(ROOT / "dashboard" / "pages"),
         assets_folder=str(ROOT / "assets"),
         external_stylesheets=["/vendor/bootstrap5/css/bootstrap.min.css"],
         title="IOC",
         suppress_callback_exceptions=True,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None: the tab's title stays while callbacks run
     )
     app.layout = shell.layout
     init_callback_guard(app)  # after Dash's own set-up hooks, so every callback is registered when it runs

@@ -19,7 +19,7 @@ def post_worker_init(worker: Any) -> None:
     graceful_stop = signal.getsignal(signal.SIGTERM)
 
     def on_sigterm(signum: int, frame: Any) -> None:
-        from dashboard.live import stop_streams
+        from dashboard.api.live import stop_streams
 
         # In a thread: a signal handler must not wait on a lock that the interrupted code may hold.
         threading.Thread(target=stop_streams, args=(worker.wsgi,), name="live-stop", daemon=True).start()

@@ -1,4 +1,4 @@
-/* The live feed: one EventSource per screen on /live/events (dashboard/live.py).
+/* The live feed: one EventSource per screen on /live/events (dashboard/api/live.py).
  *
  * It draws the "live" badge (with the age of the last data while it reconnects), the alert ticker
  * and the pop-up for severe alerts without any server round trip, and hands every message to Dash
@@ -160,9 +160,10 @@
       window.dash_clientside.set_props("live-screen", {data: screenId});
     }
     labels = JSON.parse($("live-indicator").dataset.labels || "{}");
+    var topics = JSON.parse($("live-indicator").dataset.topics || "[]");  // dashboard/api/live.py's TOPICS
     source = new EventSource("/live/events");
     openedAt = Date.now();
-    ["snapshot", "hello", "ping", "reports", "alerts", "cameras", "warnings", "vessels"].forEach(function (type) {
+    ["snapshot", "hello", "ping"].concat(topics).forEach(function (type) {
       source.addEventListener(type, received);
     });
     source.onerror = function () {

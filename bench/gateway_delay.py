@@ -6,7 +6,7 @@ How: the camera (``streams/rtsp_server.py``, mount ``clock:640x360@25``) writes 
 in ms into every frame, as 48 black/white blocks along the top, just before x264 encodes it
 (zerolatency, 1 s GOP). The frame goes the way a real camera's does: RTSP/TCP → ``python -m streams``
 (passthrough, or the transcoding baseline) → WebRTC → headless Chromium playing the real tile
-(``assets/camera_tile.js`` through ``dashboard/camera_api.py``). In the page, for every frame the
+(``assets/camera_tile.js`` through ``dashboard/api/cameras.py``). In the page, for every frame the
 compositor presents (``requestVideoFrameCallback``), the blocks are read back from the video and
 the delay is ``performance.timeOrigin + metadata.expectedDisplayTime - stamp``: the moment the
 frame is due on screen minus the moment the camera made it. One machine, one clock, no sync error.
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gateway_cpu import TOKEN, free_port, gateway, rtsp_server  # noqa: E402
 
-from dashboard.camera_api import make_camera_blueprint  # noqa: E402
+from dashboard.api.cameras import make_camera_blueprint  # noqa: E402
 from data.core.settings import load_settings  # noqa: E402
 from data.models import Camera  # noqa: E402
 from data.runtime import build_runtime  # noqa: E402

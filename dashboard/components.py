@@ -37,6 +37,14 @@ def page_guard(page: str) -> Any | None:
     return None
 
 
+def data_attrs(**values: Any) -> dict[str, Any]:
+    """``data-*`` attributes to spread into a component: ``data_attrs(report_id=3)`` is ``data-report-id``.
+
+    Dash's generated signatures name every prop, so a literal ``**{"data-x": ...}`` does not type-check.
+    """
+    return {"data-" + name.replace("_", "-"): value for name, value in values.items()}
+
+
 def fmt_number(value: float | int | None, digits: int = 0) -> str:
     """Vietnamese number format: 1.234.567,8 (en: 1,234,567.8)."""
     if value is None:
@@ -92,13 +100,13 @@ SPARK_COLOUR = {KpiStatus.GREEN: "#198754", KpiStatus.AMBER: "#fd7e14", KpiStatu
 def change_badge(change: Change | None, label: str, ident: str) -> Any:
     """▲/▼ with the change in %, green when it is good for the indicator (a fall, for ``down`` ones)."""
     if change is None:
-        return html.Span(f"– {label}", className="ioc-kpi-change text-secondary", **{"data-change": ident})
+        return html.Span(f"– {label}", className="ioc-kpi-change text-secondary", **data_attrs(change=ident))
     arrow = "▲" if change.delta > 0 else "▼" if change.delta < 0 else "="
     colour = "text-secondary" if change.better is None else "text-success" if change.better else "text-danger"
     amount = f"{change.pct:+.1f}%".replace(".", "," if lang() == "vi" else ".") if change.pct is not None \
         else fmt_number(change.delta, 1 if change.delta % 1 else 0)
     return html.Span(f"{arrow} {amount} {label}", className=f"ioc-kpi-change {colour}",
-                     **{"data-change": ident, "data-better": str(change.better).lower()})
+                     **data_attrs(change=ident, better=str(change.better).lower()))
 
 
 def kpi_card(card: KpiCard, *, now: datetime | None = None, link: bool = True) -> Any:
@@ -128,7 +136,7 @@ def kpi_card(card: KpiCard, *, now: datetime | None = None, link: bool = True) -
         body.append(html.Div(freshness_text(card.received_at, now or utcnow(), lang()), className="ioc-kpi-fresh"))
     inner = dbc.Card(dbc.CardBody(body), color=STATUS_COLOUR[card.status], outline=True,
                      className=f"ioc-kpi ioc-kpi-{card.status} h-100")
-    tagged = html.Div(inner, className="h-100", **{"data-kpi": card.spec.code, "data-status": card.status.value})
+    tagged = html.Div(inner, className="h-100", **data_attrs(kpi=card.spec.code, status=card.status.value))
     if link:  # a plain link: the detail is a page of its own (/kpis/<code>), bookmarkable
         return dcc.Link(tagged, href=f"/kpis/{card.spec.code}", className="h-100 d-block ioc-kpi-link",
                         id=f"kpi-card-{card.spec.code}")

@@ -17,7 +17,7 @@ import logging
 from datetime import UTC
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from markupsafe import escape
 from sqlalchemy import text
 
@@ -130,6 +130,8 @@ def _city_time(runtime: Runtime, at: Any) -> str | None:
     return at.replace(tzinfo=UTC).astimezone(runtime.settings.tz).isoformat() if at is not None else None
 
 
-def init_health(server: Flask, runtime: Runtime) -> None:
-    """``/healthz`` on the server (open to anyone: it names states, never addresses or reasons)."""
-    server.add_url_rule("/healthz", "healthz", lambda: healthz(runtime))
+def make_health_blueprint(runtime: Runtime) -> Blueprint:
+    """``/healthz`` (open to anyone: it names states, never addresses or reasons)."""
+    bp = Blueprint("health", __name__)
+    bp.add_url_rule("/healthz", "healthz", lambda: healthz(runtime))
+    return bp

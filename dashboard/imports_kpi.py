@@ -10,13 +10,14 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 from flask_login import current_user
 
 from dashboard.auth import audit_action, runtime_of
-from dashboard.i18n import TEXTS, t
+from dashboard.i18n import has_text, t
 from dashboard.imports_common import allowed, figure_cards, history_table, run_controls
+from dashboard.page_callbacks import PageCallbacks
 from data.core.errors import IocError
 from data.kpis.imports.adapters import ADAPTERS
 from data.kpis.imports.files import check_file, import_file
@@ -24,6 +25,7 @@ from data.kpis.imports.template import IndicatorImportSummary, indicator_specs, 
 
 GRID_ROWS = 5000  # the rest is in the downloadable report
 FIGURES = ("rows_total", "rows_kept", "rows_skipped", "new", "revised", "unchanged")
+callbacks = PageCallbacks()  # registered by the page module, for every app it is loaded into
 
 
 def tab() -> Any:
@@ -58,7 +60,7 @@ def _fingerprint(file: dict[str, Any], adapter: str | None) -> str:
     return f"{file['sha']}:{adapter or ''}"
 
 
-@callback(Output("imports-kpi-file", "data"), Output("imports-kpi-file-name", "children"),
+@callbacks.callback(Output("imports-kpi-file", "data"), Output("imports-kpi-file-name", "children"),
           Input("imports-kpi-upload", "contents"), State("imports-kpi-upload", "filename"), prevent_initial_call=True)
 def uploaded(contents: str | None, filename: str | None) -> Any:
     allowed()
@@ -69,7 +71,7 @@ def uploaded(contents: str | None, filename: str | None) -> Any:
     return {"name": filename or "upload.csv", "content": content, "sha": sha}, filename
 
 
-@callback(Output("imports-kpi-summary", "children"), Output("imports-kpi-problems", "rowData"),
+@callbacks.callback(Output("imports-kpi-summary", "children"), Output("imports-kpi-problems", "rowData"),
           Output("imports-kpi-checked", "data"), Output("imports-kpi-history", "children"),
           Input("imports-kpi-dry-run", "n_clicks"), Input("imports-kpi-run", "n_clicks"),
           State("imports-kpi-file", "data"), State("imports-kpi-format", "value"),
@@ -98,7 +100,7 @@ def _problem_rows(summary: IndicatorImportSummary) -> list[dict[str, Any]]:
     """The problems for the grid, their message in the page's language."""
     problems = summary.validation.problems.head(GRID_ROWS)
     return [{"row": row, "column": column, "value": value, "severity": severity,
-             "message": t(f"impk.reason.{reason}") if f"impk.reason.{reason}" in TEXTS else message}
+             "message": t(f"impk.reason.{reason}") if has_text(f"impk.reason.{reason}") else message}
             for row, column, value, severity, reason, message in zip(
                 problems["row"], problems["column"], problems["value"], problems["severity"], problems["reason"],
                 problems["message"], strict=True)]
@@ -113,13 +115,13 @@ def _summary(summary: IndicatorImportSummary) -> Any:
     return html.Div([cards, html.Div(note, className="small text-secondary mt-2")])
 
 
-@callback(Output("imports-kpi-run", "disabled"), Input("imports-kpi-checked", "data"),
+@callbacks.callback(Output("imports-kpi-run", "disabled"), Input("imports-kpi-checked", "data"),
           Input("imports-kpi-file", "data"), Input("imports-kpi-format", "value"))
 def import_allowed(checked: str | None, file: dict[str, Any] | None, adapter: str | None) -> bool:
     return not (checked and file and checked == _fingerprint(file, adapter))
 
 
-@callback(Output("imports-kpi-download", "data"), Input("imports-kpi-template-csv", "n_clicks"),
+@callbacks.callback(Output("imports-kpi-download", "data"), Input("imports-kpi-template-csv", "n_clicks"),
           Input("imports-kpi-template-xlsx", "n_clicks"), Input("imports-kpi-download-btn", "n_clicks"),
           State("imports-kpi-file", "data"), State("imports-kpi-format", "value"), prevent_initial_call=True)
 def download(_csv: int | None, _xlsx: int | None, _report: int | None, file: dict[str, Any] | None,

@@ -10,7 +10,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
+from dashboard.api.live import TOPICS
 from dashboard.auth import CSRF_FIELD, csrf_token
+from dashboard.components import data_attrs
 from dashboard.i18n import lang, t
 
 NAV = (("overview", "/", "nav.overview"), ("map", "/map", "nav.map"),
@@ -72,11 +74,11 @@ def logout_form() -> Any:
 
 
 def live_indicator() -> Any:
-    """The feed's state, drawn by assets/ioc_live.js; its labels travel in data attributes."""
+    """The feed's state, drawn by assets/ioc_live.js; its labels and topics travel in data attributes."""
     labels = {key: t(f"live.{key}") for key in ("on", "off", "connecting", "age", "ago", "sound", "ack", "open",
                                                 "later", "severe", "none", "new_report")}
     return html.Span([
         html.Span(t("live.connecting"), id="live-indicator", className="badge text-bg-secondary ioc-live",
-                  **{"data-labels": json.dumps(labels, ensure_ascii=False)}),
+                  **data_attrs(labels=json.dumps(labels, ensure_ascii=False), topics=json.dumps(TOPICS))),
         html.Button("🔕", id="live-sound", title=t("live.sound"), className="btn btn-sm btn-link ioc-live-sound"),
     ], className="navbar-text px-2 d-flex align-items-center gap-1")

@@ -31,6 +31,7 @@ class AlertsLayer:
     key = "alerts"
     about_reports = False  # alerts change without any report write
     view_fields: tuple[str, ...] = ()
+    live_topic: str | None = "alerts"
     name_vi = "Cảnh báo"
     name_en = "Alerts"
     default_on = True

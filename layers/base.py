@@ -35,6 +35,10 @@ class Layer(Protocol):
     # The MapView fields ``load`` reads: with the filter they key its cached answer, so a zoom does
     # not recount the wards (boundaries read none; density reads the zoom).
     view_fields: tuple[str, ...]
+    # The bus topic whose messages change what ``load`` answers (data/core/bus.py), or None for a layer
+    # nothing refreshes: the map redraws every layer that names one when its topic is heard, and the web
+    # forwards every such topic to the screens (dashboard/pages/map/live.py, dashboard/api/live.py).
+    live_topic: str | None
 
     def load(self, session: Session, filters: ReportFilter, view: MapView) -> Any: ...
 

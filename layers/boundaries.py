@@ -147,6 +147,7 @@ class BoundariesLayer:
     key = "boundaries"
     about_reports = True
     view_fields: tuple[str, ...] = ()
+    live_topic: str | None = "reports"
     name_vi = "Ranh giới hành chính"
     name_en = "Administrative boundaries"
     default_on = True

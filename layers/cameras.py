@@ -25,6 +25,7 @@ class CamerasLayer:
     key = "cameras"
     about_reports = False
     view_fields: tuple[str, ...] = ()
+    live_topic: str | None = "cameras"
     name_vi = "Camera"
     name_en = "Cameras"
     default_on = True

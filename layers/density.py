@@ -107,6 +107,7 @@ class DensityLayer:
     key = "density"
     about_reports = True
     view_fields: tuple[str, ...] = ("zoom",)
+    live_topic: str | None = "reports"
     name_vi = "Mật độ phản ánh"
     name_en = "Report density"
     default_on = True

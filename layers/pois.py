@@ -19,6 +19,7 @@ class PoisLayer:
     key = "pois"
     about_reports = False
     view_fields: tuple[str, ...] = ()
+    live_topic: str | None = None  # no topic announces a new place
     name_vi = "Điểm quan tâm"
     name_en = "Points of interest"
     default_on = False

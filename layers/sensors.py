@@ -35,6 +35,7 @@ class SensorsLayer:
     key = "sensors"
     about_reports = False
     view_fields: tuple[str, ...] = ("lang",)
+    live_topic: str | None = "alerts"  # readings have no topic: one past a threshold raises an alert
     name_vi = "Quan trắc môi trường"
     name_en = "Environment sensors"
     default_on = True

@@ -86,6 +86,7 @@ class VesselsLayer:
     key = "vessels"
     about_reports = False  # positions arrive without any report write
     view_fields: tuple[str, ...] = ("lang", "tz")
+    live_topic: str | None = "vessels"
     name_vi = "Tàu cá"
     name_en = "Fishing vessels"
     default_on = True

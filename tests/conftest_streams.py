@@ -21,7 +21,7 @@ from flask import Flask, redirect, send_from_directory
 from flask_login import LoginManager, UserMixin, login_user
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from dashboard.camera_api import make_camera_blueprint
+from dashboard.api.cameras import make_camera_blueprint
 from data.core.runtime import Runtime
 from data.core.settings import load_settings
 from data.models import Camera

@@ -1,6 +1,6 @@
 """Sự kiện: every alert in one list; open one to acknowledge, assign, follow its procedure, close.
 
-The rules live in data/alerts/events.py; each button goes through dashboard.live.apply_action, which commits
+The rules live in data/alerts/events.py; each button goes through dashboard.api.live.apply_action, which commits
 and then tells every screen, so a step ticked here is ticked on the wall too. The list redraws when the
 live feed (the ``live-event`` store) says an alert changed, never on a timer.
 """
@@ -16,10 +16,10 @@ from dash.exceptions import PreventUpdate
 from flask_login import current_user
 from sqlalchemy import select
 
+from dashboard.api.live import apply_action
 from dashboard.auth import audit_action, runtime_of
-from dashboard.components import fmt_time, page_guard
+from dashboard.components import data_attrs, fmt_time, page_guard
 from dashboard.i18n import lang, t
-from dashboard.live import apply_action
 from data.alerts import events as alerts
 from data.core.errors import IocError
 from data.core.text import ascii_digits
@@ -119,7 +119,7 @@ def _detail(alert_id: int | None) -> Any:
         html.Small(f" ✓ {name(s.by)} {fmt_time(s.at)}", className="text-success") if s.done else None,
         dbc.Button(t("al.undo") if s.done else t("al.done"), id={"type": "alerts-step", "index": s.index},
                    size="sm", color="link", disabled=closed, n_clicks=0, className="py-0"),
-    ], id=f"alerts-step-{s.index}", **{"data-done": "1" if s.done else "0"}) for s in steps]
+    ], id=f"alerts-step-{s.index}", **data_attrs(done="1" if s.done else "0")) for s in steps]
     history = [html.Li([html.Small(fmt_time(e.at), className="text-secondary me-2"),
                         html.Span(f"{name(e.user_id)}: {t('al.act.' + e.action)}"),
                         html.Span(f" #{(e.step or 0) + 1}") if e.step is not None else None,
@@ -258,7 +258,7 @@ def _step_done(alert_id: int, index: int) -> bool:
 def raise_manual(_: int | None, kind: str, severity: str, title: str | None) -> Any:
     if not (current_user.is_authenticated and current_user.may_open("alerts")):
         raise PreventUpdate
-    if not (title or "").strip():
+    if not title or not title.strip():
         return dbc.Alert(t("al.title_needed"), color="danger", id="alerts-error"), dash.no_update
     runtime = runtime_of()
     try:

@@ -38,6 +38,7 @@ from data.intake.bulk.reports import (
 from data.models import Agency, Category, ReportStatus
 
 dash.register_page(__name__, path="/imports", name="imports", title="IOC – Nhập dữ liệu")
+imports_kpi.callbacks.register()
 
 # Our field → whether it takes several source columns (joined).
 FIELDS = {"external_id": False, "created_at": False, "closed_at": False, "title": False, "description": True,

@@ -24,7 +24,7 @@ CHART_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "template": "plo
 OURS, OTHERS = "#0d6efd", "#adb5bd"
 
 
-def chart_config(filename: str) -> dict[str, Any]:
+def chart_config(filename: str) -> dcc.Graph.Config:
     """The modebar keeps only what a leader needs: the PNG download, named after the indicator."""
     return {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"],
             "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}}

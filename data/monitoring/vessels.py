@@ -3,7 +3,7 @@ position cached on the vessel, and an alert when a vessel leaves its allowed zon
 
 A message is ``{"vessel": "TTH-90123-TS", "at": ISO time, "lat": .., "lon": .., "speed_kn": ..,
 "heading": .., "name": .., "nav_status": "underway"|"fishing"|"anchored"|"moored"}`` (the last four
-optional). Three intakes share ``receive``: ``POST /api/vessels/positions`` (dashboard/vessel_api.py),
+optional). Three intakes share ``receive``: ``POST /api/vessels/positions`` (dashboard/api/vessels.py),
 the ``vessels.pull_feeds`` job (``IOC_VESSEL_FEEDS``) and the demo's simulated fleet. A batch keeps its
 good rows and reports the bad ones by row number: a shore station relaying a hundred boats must not lose
 ninety-nine positions to one garbled line. A vessel not yet registered is created from its first message
@@ -366,7 +366,7 @@ def receive(runtime: Runtime, raw: object, *, now: datetime | None = None, is_de
     batch = parse_batch(raw, now, runtime.settings.tz)
     result = ingest(runtime, batch.messages, now=now, is_demo=is_demo)
     result.rejected = batch.problems
-    if result.stored:  # after the commit: maps redraw the boats (dashboard/live.py forwards the topic)
+    if result.stored:  # after the commit: maps redraw the boats (dashboard/api/live.py forwards the topic)
         runtime.bus.publish("vessels", {"stored": result.stored})
     return result
 

@@ -1,4 +1,4 @@
-"""Push to screens over HTTP (dashboard/live.py): real server, real SSE connections, real bus.
+"""Push to screens over HTTP (dashboard/api/live.py): real server, real SSE connections, real bus.
 
 Embedded: SQLite and the in-process bus. Production: PostgreSQL and Redis pub/sub, with the alert
 published by another runtime (another process's connection), as a job worker would.
@@ -19,13 +19,15 @@ import requests
 from werkzeug.serving import make_server
 
 from app import create_app
-from dashboard.live import TOPICS, frame, screen_message
+from dashboard.api.live import TOPICS, frame, screen_message
+from dashboard.pages.map.live import LIVE_LAYERS, topics_of
 from data.accounts.apikeys import create_api_key
 from data.accounts.users import create_user
 from data.alerts import events as alerts
 from data.core.runtime import Runtime
 from data.models import Role
 from data.runtime import build_runtime
+from layers.registry import LAYERS
 from tests.browser import free_port
 from tests.conftest import REDIS_URL
 from tests.data.intake.test_open311 import INSIDE, _seed
@@ -105,6 +107,17 @@ def test_frames_and_what_screens_may_see() -> None:
     assert screen_message(message) == {"topic": "reports", "id": 5, "tracking_code": "HUE-1"}
     assert screen_message({"topic": "kpis", "period": "2026-12"}) is None
     assert set(TOPICS) == {"reports", "alerts", "cameras", "warnings", "vessels"}
+
+
+def test_a_layer_with_a_live_topic_is_wired_by_its_declaration_alone() -> None:
+    """The topic a layer names reaches the screens and redraws it on the map, with no line elsewhere."""
+    declared = {layer.key: layer.live_topic for layer in LAYERS}
+    assert declared == {"boundaries": "reports", "density": "reports", "pois": None, "sensors": "alerts",
+                        "cameras": "cameras", "vessels": "vessels", "alerts": "alerts"}
+    assert {topic for topic in declared.values() if topic} <= set(TOPICS)
+    assert [layer.key for layer in LIVE_LAYERS] == ["sensors", "cameras", "vessels", "alerts"]
+    assert topics_of(LIVE_LAYERS) == ["alerts", "cameras", "vessels"]
+    assert screen_message({"topic": "vessels", "stored": 3, "owner_phone": "0905"}) == {"topic": "vessels", "stored": 3}
 
 
 def test_the_feed_needs_a_login(live: Live) -> None:

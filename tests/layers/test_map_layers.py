@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import null, text
 
-from dashboard.map_layers import draw_layers
+from dashboard.pages.map.drawing import draw_layers
 from data.core.runtime import Runtime
 from data.models import AdminUnit, ReportStatus, utcnow
 from data.reports.filters import ReportFilter

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 from sqlalchemy import select
 
-from dashboard.tiles import grid_tile_png
+from dashboard.api.tiles import grid_tile_png
 from data.models import Report
 from tests.browser import LiveApp, start_app, stop_app, watch
 from tests.dashboard.test_report_form import jpeg_with_gps, seed

@@ -1,4 +1,4 @@
-"""Environment monitoring (data/monitoring/sensors.py, dashboard/sensor_api.py): readings in through every path,
+"""Environment monitoring (data/monitoring/sensors.py, dashboard/api/sensors.py): readings in through every path,
 history kept, thresholds raising one alert per level, bad batches refused reading by reading."""
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard.map_export import MAX_ROWS, build_export
-from dashboard.report_export import SEALED_COLUMNS, columns_for
+from dashboard.api.report_export import SEALED_COLUMNS, columns_for
+from dashboard.pages.map.export import MAX_ROWS, build_export
 from data.core.errors import InvalidInput
 from data.core.runtime import Runtime
 from data.models import ReportStatus, utcnow

@@ -309,7 +309,7 @@ def test_the_grid_answers_at_most_one_block_whatever_it_is_asked(runtime: Runtim
     from app import create_app
 
     client = create_app(runtime.settings, runtime).server.test_client()
-    from dashboard.pages.reports import GRID_BLOCK_ROWS  # a page module: importable once the app is made
+    from dashboard.pages.reports.grid import GRID_BLOCK_ROWS
 
     with runtime.session() as s:
         w = world(s)

@@ -72,11 +72,11 @@ def cell(key: str, value: Any, tz: Any, labels: dict[str, dict[str, str]]) -> An
 
 def value_labels() -> dict[str, dict[str, str]]:
     """Vietnamese labels of the status, channel and urgency values, as an export shows them."""
-    from dashboard.i18n import TEXTS
+    from dashboard.i18n import catalogue
 
     out: dict[str, dict[str, str]] = {"status": {}, "channel": {}, "urgency": {"normal": "Bình thường",
                                                                               "emergency": "Khẩn cấp"}}
-    for key, (vi, _) in TEXTS.items():
+    for key, vi in catalogue("vi").items():
         prefix, _, value = key.partition(".")
         if prefix in ("status", "channel") and value:
             out[prefix][value] = vi

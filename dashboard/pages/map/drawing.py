@@ -11,7 +11,9 @@ import dash_bootstrap_components as dbc
 import dash_leaflet as dl
 from dash import html
 
+from dashboard.components import data_attrs
 from dashboard.i18n import t
+from dashboard.pages.map import ids
 from data.core.runtime import Runtime
 from data.core.settings import Settings
 from data.reports.filters import ReportFilter, filter_key
@@ -56,7 +58,7 @@ def draw_layers(runtime: Runtime, layers: tuple[Layer, ...], filters: ReportFilt
 def failure_badges(failed: list[Layer], lang: str) -> list[Any]:
     """A red badge naming each layer that could not be drawn (its id says which, for tests and CSS)."""
     return [dbc.Badge(f"⚠ {layer_name(layer, lang)}", color="danger", className="me-1",
-                      id=f"map-failed-{layer.key}", title=t("map.layer_failed")) for layer in failed]
+                      id=ids.failed(layer.key), title=t("map.layer_failed")) for layer in failed]
 
 
 def base_layers(settings: Settings, state: MapState) -> list[Any]:
@@ -64,9 +66,9 @@ def base_layers(settings: Settings, state: MapState) -> list[Any]:
     own = "OpenStreetMap" if "openstreetmap" in settings.map_tile_url else t("map.base.own")
     return [
         dl.BaseLayer(dl.TileLayer(url=settings.map_tile_url, attribution=settings.map_tile_attribution),
-                     name=own, checked=state.base == "osm", id="map-base-osm"),
+                     name=own, checked=state.base == "osm", id=ids.base("osm")),
         dl.BaseLayer(dl.TileLayer(url=settings.map_dark_tile_url, attribution=settings.map_dark_tile_attribution),
-                     name=t("map.base.dark"), checked=state.base == "dark", id="map-base-dark"),
+                     name=t("map.base.dark"), checked=state.base == "dark", id=ids.base("dark")),
     ]
 
 
@@ -78,5 +80,5 @@ def legend(boundaries: dict[str, Any] | None, shade: str) -> Any:
     rows = [html.Div([html.Span(className="ioc-map-swatch", style={"background": colour}),
                       html.Span(label or t("map.no_data"), className="ioc-map-legend-label")])
             for colour, label in legend_entries(shade, breaks)]
-    return html.Div([html.Div(t(f"map.shade.{shade}"), className="fw-semibold", id="map-legend-title"), *rows],
-                    className="ioc-map-legend-box", **{"data-shade": shade})
+    return html.Div([html.Div(t(f"map.shade.{shade}"), className="fw-semibold", id=ids.LEGEND_TITLE), *rows],
+                    className="ioc-map-legend-box", **data_attrs(shade=shade))

@@ -15,7 +15,7 @@ import logging
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from dashboard.device_keys import check_device_key
+from dashboard.api.device_keys import check_device_key
 from data.core.errors import IocError
 from data.core.runtime import Runtime
 from data.monitoring import vessels

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from dashboard.report_export import cell, columns_for, value_labels
+from dashboard.api.report_export import cell, columns_for, value_labels
 
 MAX_ROWS = 50_000
 FORMATS = {"csv": "text/csv", "geojson": "application/geo+json"}

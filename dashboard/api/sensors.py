@@ -1,7 +1,7 @@
 """``POST /api/sensors/readings``: environment sensors (or their vendor's gateway) push readings here.
 
 Authenticated by an API key of channel ``sensors`` (``python -m data.apikeys create "Trạm quan trắc"
---channel sensors``) in the ``X-API-Key`` header (dashboard/device_keys.py). The body is a JSON array of
+--channel sensors``) in the ``X-API-Key`` header (dashboard/api/device_keys.py). The body is a JSON array of
 readings (data/monitoring/sensors.py). Valid readings are committed even when others in the batch are refused: a
 sensor gateway retries the whole batch, and a reading sent twice is stored once, so nothing accepted is
 lost and nothing doubles.
@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from dashboard.device_keys import check_device_key
+from dashboard.api.device_keys import check_device_key
 from data.core.errors import IocError
 from data.core.runtime import Runtime
 from data.monitoring import sensors

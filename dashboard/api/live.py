@@ -39,9 +39,13 @@ from data.core.errors import Forbidden, InvalidInput, IocError
 from data.core.runtime import Runtime
 from data.core.text import ascii_digits
 from data.models import Alert
+from layers.registry import LAYERS
 
 log = logging.getLogger(__name__)
-TOPICS = ("reports", "alerts", "cameras", "warnings", "vessels")
+# The topics screens get for themselves (the ticker and pop-up, report counts, public warnings), and every
+# topic a map layer redraws on (``Layer.live_topic``): a new live layer needs no line here.
+SCREEN_TOPICS = ("reports", "alerts", "warnings")
+TOPICS = tuple(dict.fromkeys([*SCREEN_TOPICS, *(layer.live_topic for layer in LAYERS if layer.live_topic)]))
 HEARTBEAT_S = 10.0  # a comment line this often: proxies keep the stream open, dead sockets are found
 REPLAY = 500  # messages kept for a screen that reconnects with Last-Event-ID
 CLIENT_QUEUE = 1000
@@ -49,7 +53,8 @@ SNAPSHOT_ALERTS = 20
 ACTION_HEADER = "X-IOC-Live"  # a custom header: a cross-site form cannot send it, so no CSRF
 EXTENSION = "ioc_live"  # the process's Fanout, in the Flask app's extensions (for ``stop_streams``)
 Item = tuple[str, str, dict[str, Any]] | None  # None in a screen's queue: the process is stopping
-# Per topic, the fields a screen may see (a report's message never carries its reporter anyway).
+# Per topic, the fields a screen may see (a report's message never carries its reporter anyway); a
+# topic not listed goes out bare: a map layer needs to hear only that it changed.
 FIELDS = {
     "reports": ("id", "tracking_code", "channel", "status", "action", "processed"),
     "alerts": ("id", "action", "kind", "severity", "status", "title", "at", "camera_id", "screen"),
@@ -68,10 +73,9 @@ def frame(event_id: str | None, event: str, data: dict[str, Any]) -> str:
 def screen_message(message: dict[str, Any]) -> dict[str, Any] | None:
     """What of a bus message goes to screens; None for topics screens do not get."""
     topic = message.get("topic")
-    fields = FIELDS.get(str(topic))
-    if fields is None:
+    if topic not in TOPICS:
         return None
-    return {"topic": topic, **{k: message[k] for k in fields if k in message}}
+    return {"topic": topic, **{k: message[k] for k in FIELDS.get(str(topic), ()) if k in message}}
 
 
 class Fanout:

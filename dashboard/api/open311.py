@@ -21,6 +21,7 @@ from data.accounts.apikeys import ApiKeyCache
 from data.alerts import public_warnings
 from data.core.errors import IocError
 from data.core.runtime import Runtime
+from data.core.settings import Settings
 from data.intake.open311 import records as open311
 from data.intake.open311.openapi import openapi_document
 from data.intake.pipeline import submit
@@ -141,28 +142,42 @@ def _fill_description(runtime: Runtime, sub: Submission, form: dict[str, str]) -
     sub.attributes["placeholder_description"] = True
 
 
-_notices: dict[str, tuple[float, str]] = {}  # by database
 NOTICE_TTL_S = 30.0  # a warning shows in Open311 answers within 30 s; the POST hot path stays query-free
 
 
-def _warnings_notice(runtime: Runtime) -> str:
+class WarningsNotice:
     """The public warnings in force, appended to the service notice (views are counted on /public)."""
-    now, key = time.monotonic(), runtime.settings.database_url
-    at, text = _notices.get(key, (-NOTICE_TTL_S, ""))
-    if now - at >= NOTICE_TTL_S:
-        with runtime.session() as session:
-            text = "".join(f" Cảnh báo: {w.title}." for w in public_warnings.in_force(session))
-        _notices[key] = (now, text)
-    return text
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._at, self._text = -NOTICE_TTL_S, ""
+
+    def text(self) -> str:
+        now = time.monotonic()
+        if now - self._at >= NOTICE_TTL_S:
+            with self._runtime.session() as session:
+                self._text = "".join(f" Cảnh báo: {w.title}." for w in public_warnings.in_force(session))
+            self._at = now
+        return self._text
 
 
 def make_open311_blueprint(runtime: Runtime) -> Blueprint:
     """Discovery, services, service definitions, requests (read and post) and tokens."""
     bp = Blueprint("open311", __name__)
-    settings = runtime.settings
+    _guard(bp, runtime.settings)
+    _add_reads(bp, runtime)
+    _add_posts(bp, runtime)
+
+    @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def unknown(rest: str) -> Response:
+        return _error(404, HTTP_MESSAGES[404])
+
+    return bp
+
+
+def _guard(bp: Blueprint, settings: Settings) -> None:
+    """The body's size limit, NUL refusal, and every error in the spec's format."""
     max_bytes = int(settings.intake_max_request_mb * 1024 * 1024)
-    started = utcnow()
-    api_keys = ApiKeyCache()
 
     @bp.before_request
     def _limit_body() -> Response | None:
@@ -197,6 +212,12 @@ def make_open311_blueprint(runtime: Runtime) -> Blueprint:
         log.exception("open311 %s %s failed", request.method, request.path)
         return _error(500, "Lỗi máy chủ; phản ánh chưa được ghi nhận nếu chưa nhận được mã. Vui lòng thử lại.")
 
+
+def _add_reads(bp: Blueprint, runtime: Runtime) -> None:
+    """Discovery, services and their definitions, requests and tokens, and the OpenAPI document."""
+    settings = runtime.settings
+    started = utcnow()
+
     @bp.get("/discovery")
     @bp.get("/discovery.<any(json,xml):fmt>")
     def discovery(fmt: str = "json") -> Response:
@@ -226,22 +247,6 @@ def make_open311_blueprint(runtime: Runtime) -> Blueprint:
             rows = open311.request_records(session, reports, settings.tz, settings.public_base_url)
         return _answer("requests", rows, fmt)
 
-    @bp.post("/requests")
-    @bp.post("/requests.<any(json,xml):fmt>")
-    def requests_post(fmt: str = "json") -> Response:
-        form = _form()
-        with runtime.session() as session:  # no query at all while the key is cached
-            key_id = api_keys.check(session, form.get("api_key") or request.args.get("api_key"))
-        if key_id is None:
-            return _error(403, "api_key: thiếu hoặc sai khoá API (xin khoá từ quản trị viên hệ thống).")
-        sub = _submission(form, key_id)
-        if not sub.description.strip():
-            _fill_description(runtime, sub, form)
-        receipt = submit(runtime, sub)
-        notice = (f"Đã tiếp nhận phản ánh, mã theo dõi {receipt.tracking_code}. "
-                  "Phản ánh hiện công khai sau khi được kiểm duyệt.") + _warnings_notice(runtime)
-        return _answer("requests", open311.post_answer(receipt.tracking_code, notice, form.get("account_id")), fmt)
-
     @bp.get("/requests/<name>")
     def request_one(name: str) -> Response:
         code, fmt = _split(name)
@@ -261,8 +266,24 @@ def make_open311_blueprint(runtime: Runtime) -> Blueprint:
     def openapi() -> Response:
         return jsonify(openapi_document(settings.public_base_url))
 
-    @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    def unknown(rest: str) -> Response:
-        return _error(404, HTTP_MESSAGES[404])
 
-    return bp
+def _add_posts(bp: Blueprint, runtime: Runtime) -> None:
+    """``POST requests``: a report through the one intake path, answered once it is committed."""
+    api_keys = ApiKeyCache()
+    notice = WarningsNotice(runtime)
+
+    @bp.post("/requests")
+    @bp.post("/requests.<any(json,xml):fmt>")
+    def requests_post(fmt: str = "json") -> Response:
+        form = _form()
+        with runtime.session() as session:  # no query at all while the key is cached
+            key_id = api_keys.check(session, form.get("api_key") or request.args.get("api_key"))
+        if key_id is None:
+            return _error(403, "api_key: thiếu hoặc sai khoá API (xin khoá từ quản trị viên hệ thống).")
+        sub = _submission(form, key_id)
+        if not sub.description.strip():
+            _fill_description(runtime, sub, form)
+        receipt = submit(runtime, sub)
+        text = (f"Đã tiếp nhận phản ánh, mã theo dõi {receipt.tracking_code}. "
+                "Phản ánh hiện công khai sau khi được kiểm duyệt.") + notice.text()
+        return _answer("requests", open311.post_answer(receipt.tracking_code, text, form.get("account_id")), fmt)

@@ -10,7 +10,9 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
-from flask import Flask, Response
+from flask import Blueprint, Response
+
+from data.core.runtime import Runtime
 
 
 @lru_cache(maxsize=2)
@@ -26,12 +28,16 @@ def grid_tile_png(dark: bool = False) -> bytes:
     return png.tobytes()
 
 
-def init_tiles(server: Flask) -> None:
+def make_tiles_blueprint(runtime: Runtime) -> Blueprint:
+    """``/tiles/{z}/{x}/{y}.png`` and ``/tiles/dark/...``; the runtime is not needed (every blueprint is made alike)."""
+    bp = Blueprint("tiles", __name__)
+
+    @bp.get("/tiles/<int:z>/<int:x>/<int:y>.png")
     def tile(z: int, x: int, y: int) -> Response:
         return Response(grid_tile_png(), mimetype="image/png", headers={"Cache-Control": "max-age=86400"})
 
+    @bp.get("/tiles/dark/<int:z>/<int:x>/<int:y>.png")
     def dark_tile(z: int, x: int, y: int) -> Response:
         return Response(grid_tile_png(dark=True), mimetype="image/png", headers={"Cache-Control": "max-age=86400"})
 
-    server.add_url_rule("/tiles/<int:z>/<int:x>/<int:y>.png", "tiles", tile)
-    server.add_url_rule("/tiles/dark/<int:z>/<int:x>/<int:y>.png", "tiles_dark", dark_tile)
+    return bp
