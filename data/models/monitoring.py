@@ -48,7 +48,8 @@ class PressArticle(Base):
 class Vessel(Base):
     """A fishing vessel with a position transponder; caches its last position for fast maps.
 
-    The allowed fishing zones are ``map_features`` rows of layer ``fishing_zone`` (see data/monitoring/vessels.py).
+    The allowed fishing zones are ``map_features`` rows of layer ``fishing_zone``
+    (see data/monitoring/vessels/zones.py).
     """
 
     __tablename__ = "vessels"
