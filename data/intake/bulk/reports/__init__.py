@@ -22,13 +22,16 @@ id were imported before is skipped, and the per-row report says when and as whic
 Presets in ``data/import_presets/`` show how a city maps a foreign export onto its own categories.
 
 Where things live: ``mapping`` (the ``ColumnMapping`` and the shipped presets), ``validation`` (with
-``columns``, ``places`` and ``problems``, all pure), ``writing`` (the import and its dry run), with
-``earlier`` (rows imported before), ``inserts`` (one chunk's rows) and ``summary`` (what it did).
+``places`` and ``messages``, all pure), ``writing`` (the import and its dry run), with ``earlier``
+(rows imported before), ``inserts`` (one chunk's rows) and ``summary`` (what it did). The per-row
+problems and the whole-column helpers are shared with the KPI import: ``data.core.row_checks`` and
+``data.core.columns``.
 """
 
 from __future__ import annotations
 
-from data.intake.bulk.reports.columns import fold_series, map_values, per_unique
+from data.core.columns import fold_series, map_values, per_unique
+from data.core.row_checks import PROBLEM_COLUMNS, FormatMismatch, RowChecks, ValidationResult, stored_problems
 from data.intake.bulk.reports.earlier import Earlier, already_imported, import_keys
 from data.intake.bulk.reports.inserts import tracking_codes
 from data.intake.bulk.reports.mapping import (
@@ -42,15 +45,8 @@ from data.intake.bulk.reports.mapping import (
     source_name,
     value_choices,
 )
+from data.intake.bulk.reports.messages import MESSAGES
 from data.intake.bulk.reports.places import locate_many
-from data.intake.bulk.reports.problems import (
-    MESSAGES,
-    PROBLEM_COLUMNS,
-    FormatMismatch,
-    RowChecks,
-    ValidationResult,
-    stored_problems,
-)
 from data.intake.bulk.reports.summary import ImportSummary
 from data.intake.bulk.reports.validation import (
     DATE_FORMATS,

@@ -13,8 +13,8 @@ from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from data.core.row_checks import PROBLEM_COLUMNS
 from data.intake.bulk.reports.mapping import ColumnMapping
-from data.intake.bulk.reports.problems import PROBLEM_COLUMNS
 from data.models import ImportRun, Report
 
 

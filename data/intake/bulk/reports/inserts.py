@@ -11,8 +11,8 @@ import pandas as pd
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from data.core.columns import fold_series, per_unique
 from data.core.db import bulk_insert, copy_frame
-from data.intake.bulk.reports.columns import fold_series, per_unique
 from data.intake.bulk.reports.mapping import ColumnMapping
 from data.intake.bulk.reports.validation import CLOSED_STATUSES
 from data.intake.pipeline import CODE_ALPHABET, CODE_LENGTH

@@ -14,9 +14,9 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from data.core.columns import column_or_blank, map_values, per_unique
 from data.core.errors import InvalidInput
 from data.core.text import fold
-from data.intake.bulk.reports.columns import column_or_blank, map_values, per_unique
 from data.models import Channel, ReportStatus
 
 PRESETS_DIR = Path(__file__).resolve().parents[3] / "import_presets"

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from data.intake.bulk.reports.problems import MESSAGES, ValidationResult
+from data.core.row_checks import ValidationResult
+from data.intake.bulk.reports.messages import MESSAGES
 
 
 @dataclass

@@ -9,18 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from data.core.columns import column_or_blank, lengths, map_values, per_unique
+from data.core.row_checks import UNMAPPED_COLUMNS, FormatMismatch, RowChecks, ValidationResult
 from data.geo.geometry import UnitShape
-from data.intake.bulk.reports.columns import column_or_blank, lengths, map_values, per_unique
 from data.intake.bulk.reports.mapping import ColumnMapping
+from data.intake.bulk.reports.messages import MAX_EXTERNAL_ID, MESSAGES
 from data.intake.bulk.reports.places import locate_many
-from data.intake.bulk.reports.problems import (
-    MAX_EXTERNAL_ID,
-    MESSAGES,
-    UNMAPPED_COLUMNS,
-    FormatMismatch,
-    RowChecks,
-    ValidationResult,
-)
 from data.intake.submission import MAX_ADDRESS, MAX_DESCRIPTION, MAX_TITLE
 from data.models import ReportStatus
 
@@ -84,7 +78,7 @@ def validate(frame: pd.DataFrame, mapping: ColumnMapping, context: ImportContext
     missing = [c for c in mapping.columns() if c not in frame.columns]
     header = [{"row": 1, "column": c, "value": "", "severity": "warning", "reason": "column_missing",
                "message": MESSAGES["column_missing"]} for c in missing]
-    checks = RowChecks(frame)
+    checks = RowChecks(frame, MESSAGES)
     # Trimmed once, per distinct value; every check below reads these cells.
     frame = pd.DataFrame({c: per_unique(frame[c], lambda u: u.str.strip()) for c in mapping.columns()
                           if c in frame.columns}, index=frame.index)

@@ -13,11 +13,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data.core.row_checks import ValidationResult, stored_problems
 from data.core.tabular import read_table
 from data.intake.bulk.reports.earlier import already_imported, find_earlier, import_keys
 from data.intake.bulk.reports.inserts import insert_events, insert_reports
 from data.intake.bulk.reports.mapping import ColumnMapping
-from data.intake.bulk.reports.problems import ValidationResult, stored_problems
 from data.intake.bulk.reports.summary import ImportSummary
 from data.intake.bulk.reports.validation import ImportContext, validate
 from data.intake.pipeline import load_places

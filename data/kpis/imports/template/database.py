@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from data.core.catalogue import load_catalogue
 from data.core.db import bulk_insert
-from data.intake.bulk.reports import ValidationResult, stored_problems
+from data.core.row_checks import ValidationResult, stored_problems
 from data.kpis.catalogue import indicator_rows
 from data.kpis.imports.template.layout import KEY, MESSAGES
 from data.kpis.imports.template.parsing import IndicatorContext, IndicatorSpec, places_index

@@ -9,8 +9,8 @@ from datetime import date
 
 import pandas as pd
 
+from data.core.columns import per_unique
 from data.core.provinces import known_places, place_key
-from data.intake.bulk.reports import per_unique
 from data.kpis.status import period_of
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from data.core.columns import per_unique
 from data.core.provinces import place_key
+from data.core.row_checks import RowChecks, ValidationResult
 from data.core.text import fold
-from data.intake.bulk.reports import RowChecks, ValidationResult, per_unique
 from data.kpis.imports.template.layout import (
     FREQUENCY_NAMES,
     KEY,

@@ -1,5 +1,5 @@
-"""Whole-column helpers of the validation (pure): each computes once per distinct value, since exports
-repeat their categories, statuses and dates over thousands of rows."""
+"""Whole-column helpers for validating tables of strings (pure): each computes once per distinct value,
+since exports repeat their categories, statuses and dates over thousands of rows."""
 
 from __future__ import annotations
 

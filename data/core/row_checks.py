@@ -1,7 +1,8 @@
-"""The per-row report: problems collected as whole columns of rows, and what validation answers.
+"""Checking a table's rows as whole columns: one problem per row and column, and what validation answers.
 
-Rows are numbered as the user sees them in the file (header = row 1). The KPI import
-(data.kpis.imports.template) collects its problems the same way."""
+Rows are numbered as the user sees them in the file (header = row 1). The report import
+(data.intake.bulk.reports) and the KPI import (data.kpis.imports.template) both report this way, each
+with its own words for the problems (``messages``)."""
 
 from __future__ import annotations
 
@@ -12,39 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data.intake.submission import MAX_ADDRESS, MAX_DESCRIPTION, MAX_TITLE
-
-MAX_EXTERNAL_ID = 150  # "import:<source>:" + id must fit the 200-character idempotency key
 PROBLEMS_KEPT = 10_000  # in the ImportRun row; the full list goes to the CSV report
 
-MESSAGES: dict[str, str] = {
-    "column_missing": "Tệp không có cột này (bảng ánh xạ cần nó); coi như để trống ở mọi dòng.",
-    "id_missing": "Thiếu mã phản ánh gốc: không thể chống nhập trùng.",
-    "id_too_long": f"Mã phản ánh gốc dài quá {MAX_EXTERNAL_ID} ký tự.",
-    "id_duplicate": "Mã phản ánh gốc trùng với một dòng phía trên trong tệp; chỉ nhập dòng đầu tiên.",
-    "date_missing": "Thiếu thời điểm tiếp nhận.",
-    "date_unparseable": "Không đọc được ngày giờ.",
-    "date_format_mismatch": "Định dạng ngày không đọc được ngày nào trong cột: mọi dòng bị bỏ qua; sửa định dạng "
-                            "rồi chạy thử lại.",
-    "already_imported": "Đã nhập từ trước (cùng nguồn, cùng mã gốc); bỏ qua.",
-    "closed_before_created": "Ngày đóng sớm hơn ngày tiếp nhận; bỏ ngày đóng.",
-    "closed_without_date": "Trạng thái đã đóng nhưng thiếu ngày đóng.",
-    "description_empty": "Nội dung phản ánh trống.",
-    "description_too_long": f"Nội dung vượt giới hạn {MAX_DESCRIPTION} ký tự.",
-    "title_truncated": f"Tiêu đề dài quá {MAX_TITLE} ký tự; đã cắt bớt.",
-    "address_truncated": f"Địa chỉ dài quá {MAX_ADDRESS} ký tự; đã cắt bớt.",
-    "status_unknown": "Trạng thái không có trong bảng ánh xạ; dùng trạng thái mặc định.",
-    "status_unknown_skip": "Trạng thái không có trong bảng ánh xạ.",
-    "coords_missing": "Không có toạ độ (trống hoặc bằng 0): phản ánh được nhập không có vị trí.",
-    "coords_missing_skip": "Không có toạ độ (trống hoặc bằng 0) mà bảng ánh xạ yêu cầu toạ độ.",
-    "coords_invalid": "Toạ độ không hợp lệ; phản ánh được nhập không có vị trí.",
-    "coords_outside": "Vị trí nằm ngoài địa bàn thành phố; đã bỏ toạ độ.",
-    "coords_outside_skip": "Vị trí nằm ngoài địa bàn thành phố.",
-    "category_unmapped": "Lĩnh vực gốc không có trong bảng ánh xạ; để hệ thống tự phân loại.",
-    "category_unknown": "Mã lĩnh vực không có trong danh mục; để hệ thống tự phân loại.",
-    "agency_unmapped": "Đơn vị gốc không có trong bảng ánh xạ; để hệ thống tự điều phối.",
-    "agency_unknown": "Mã đơn vị không có trong danh mục; để hệ thống tự điều phối.",
-}
 PROBLEM_COLUMNS = ["row", "column", "value", "severity", "reason", "message"]
 # Source values the value maps do not know: which field, the value, how many rows, the code it maps to
 # when that code is not in the catalogue (else None), and what the rows get instead ("" = the
@@ -60,7 +30,7 @@ class FormatMismatch:
     datetime_format: str  # "ISO8601" when the mapping gives none
     example: str  # the column's first date
     rows: int
-    suggestion: str | None  # one of DATE_FORMATS that reads every date of the column, if one does
+    suggestion: str | None  # a format that reads every date of the column, if one of those tried does
 
     def message(self) -> str:
         text = (f"Định dạng ngày «{self.datetime_format}» không đọc được ngày nào trong cột này "
@@ -118,7 +88,7 @@ class RowChecks:
     that turns one source row into several passes the source's numbers. ``messages`` holds the texts.
     """
 
-    def __init__(self, frame: pd.DataFrame, messages: Mapping[str, str] = MESSAGES,
+    def __init__(self, frame: pd.DataFrame, messages: Mapping[str, str],
                  rows: pd.Series | None = None) -> None:
         self.row = pd.Series(np.arange(len(frame)) + 2, index=frame.index) if rows is None else rows
         self.skip = pd.Series(False, index=frame.index)
