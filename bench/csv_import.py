@@ -33,8 +33,8 @@ from data.core.db import copy_frame
 from data.core.settings import PROJECT_ROOT, load_settings
 from data.core.tabular import read_table
 from data.geo.boundaries import FieldMap, import_geojson
-from data.intake.bulk import reports as report_import
 from data.intake.bulk.reports import context_of, import_reports, preset, validate
+from data.intake.bulk.reports import inserts as report_import  # where the import COPYs each chunk
 from data.models import Report
 from data.runtime import build_runtime
 from tests.dbfixtures import fresh_pg_database

@@ -4,6 +4,9 @@ aiortc ends a track (and its sender, for good) when its source fails, so viewers
 the camera's reader directly: they subscribe to a ``LiveTrack`` that outlives every reconnect. H.264
 (or VP8) is passed through untouched; only a camera in another codec, or one sending B-frames, is
 decoded, and then aiortc re-encodes it for every viewer (``transcoding``).
+
+The parts that need no camera live beside it: ``live_track``, ``timing`` (the clock, lag, rates,
+backoff) and ``h264``.
 """
 
 from __future__ import annotations
@@ -26,29 +29,16 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
 from data.models import utcnow
-from streams.reader import CameraReader, DropQueue, Media, is_live_url
+from streams.h264 import with_parameter_sets
+from streams.live_track import QUEUE_SIZE, LiveTrack
+from streams.reader import CameraReader, DropQueue, is_live_url
+from streams.timing import TIME_BASE, LagMeter, RateMeter, Timeline, backoff_delay
 
 log = logging.getLogger(__name__)
-
-CLOCK_RATE = 90_000  # RTP video clock: every timestamp we emit is in 1/90000 s
-TIME_BASE = fractions.Fraction(1, CLOCK_RATE)
-QUEUE_SIZE = 50  # ~2 s at 25 fps between the reader and the relay; overflow drops to the next keyframe
 GOP_LIMIT = 300  # packets kept since the last keyframe, for snapshots
-RATE_WINDOW_S = 5.0
 REORDER_LIMIT_S = 1.0  # a pts step back shorter than this is B-frame reordering, longer is a clock reset
 MAX_LAG_S = 3.0  # this far behind the camera's own clock, the backlog is dropped (the session restarts)
 PASSTHROUGH_CODECS = {"h264": "video/H264", "vp8": "video/VP8"}
-
-
-def backoff_delay(attempt: int) -> float:
-    """Seconds to wait before reconnect attempt ``attempt`` (0-based): go2rtc's 1 s ×5, 5 s ×5, 10 s ×10, 60 s."""
-    if attempt < 5:
-        return 1.0
-    if attempt < 10:
-        return 5.0
-    if attempt < 20:
-        return 10.0
-    return 60.0
 
 
 def redact(url: str) -> str:
@@ -59,122 +49,6 @@ def redact(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def nal_types(data: bytes) -> set[int]:
-    """The NAL unit types in an Annex B H.264 access unit."""
-    types: set[int] = set()
-    start = data.find(b"\x00\x00\x01")
-    while start != -1 and start + 3 < len(data):
-        types.add(data[start + 3] & 0x1F)
-        start = data.find(b"\x00\x00\x01", start + 3)
-    return types
-
-
-class RateMeter:
-    """Events and bytes per second over a sliding window."""
-
-    def __init__(self, window_s: float = RATE_WINDOW_S) -> None:
-        self._window = window_s
-        self._events: collections.deque[tuple[float, int]] = collections.deque()
-
-    def add(self, now: float, size: int) -> None:
-        self._events.append((now, size))
-        self._trim(now)
-
-    def _trim(self, now: float) -> None:
-        while self._events and self._events[0][0] < now - self._window:
-            self._events.popleft()
-
-    def rates(self, now: float) -> tuple[float, float]:
-        """(events per second, bits per second) over the window ending at ``now``."""
-        self._trim(now)
-        count = len(self._events)
-        return count / self._window, sum(size for _, size in self._events) * 8 / self._window
-
-
-class Timeline:
-    """Maps each session's timestamps onto one 90 kHz clock that never goes back.
-
-    After a reconnect (or a file loop, or a camera clock reset) the next timestamp continues from
-    the last one by the wall-clock gap, so a browser's jitter buffer sees time pass as it did.
-    """
-
-    MIN_STEP = CLOCK_RATE // 50
-
-    def __init__(self) -> None:
-        self._offset: int | None = None
-        self._last_out: int | None = None
-        self._last_wall = 0.0
-
-    def new_session(self) -> None:
-        self._offset = None
-
-    def place(self, pts: int, time_base: fractions.Fraction, now: float) -> int:
-        ticks = int(pts * time_base * CLOCK_RATE)
-        if self._offset is None or (self._last_out is not None and ticks + self._offset <= self._last_out):
-            self._offset = self._anchor(ticks, now)
-        out = ticks + self._offset
-        self._last_out, self._last_wall = out, now
-        return out
-
-    def _anchor(self, ticks: int, now: float) -> int:
-        if self._last_out is None:
-            return -ticks
-        gap = max(self.MIN_STEP, int((now - self._last_wall) * CLOCK_RATE))
-        return self._last_out + gap - ticks
-
-
-class LagMeter:
-    """How far behind the camera's own clock this session's reading has fallen, in seconds."""
-
-    def __init__(self) -> None:
-        self._origin: tuple[float, float] | None = None  # (media time, wall time) of the first item
-
-    def behind(self, item: object, now: float) -> float:
-        media_time = _media_time(item)
-        if media_time is None:
-            return 0.0
-        if self._origin is None:
-            self._origin = (media_time, now)
-        return (now - self._origin[1]) - (media_time - self._origin[0])
-
-
-def _media_time(item: object) -> float | None:
-    if isinstance(item, (av.Packet, av.VideoFrame)) and item.pts is not None and item.time_base is not None:
-        return float(item.pts * item.time_base)
-    return None
-
-
-class LiveTrack(MediaStreamTrack):
-    """The track viewers subscribe to (through a MediaRelay): it ends only when its source is closed."""
-
-    kind = "video"
-
-    def __init__(self, maxsize: int = QUEUE_SIZE) -> None:
-        super().__init__()
-        self._queue = DropQueue(maxsize)
-        self._started = False
-
-    def feed(self, item: Media) -> None:
-        """Queue one packet or frame; nobody reads yet: drop it (the first one read is a keyframe)."""
-        if self._started and self.readyState == "live":
-            self._queue.put(item)
-
-    async def recv(self) -> Media:
-        if self.readyState != "live":
-            raise MediaStreamError
-        self._started = True
-        item = await self._queue.get()
-        if item is None:
-            raise MediaStreamError
-        return item
-
-    def stop(self) -> None:
-        if self.readyState == "live":
-            self._queue.reset()
-            self._queue.put(None)  # wakes the relay, which then ends every viewer's proxy
-        super().stop()
 
 
 @dataclass
@@ -428,15 +302,3 @@ class CameraSource:
             self._gop = [data]
         elif self._gop and len(self._gop) < GOP_LIMIT:
             self._gop.append(data)
-
-
-def with_parameter_sets(packet: av.Packet, extradata: bytes) -> av.Packet:
-    """A keyframe that carries its SPS/PPS: cameras that send them only in the SDP leave them out,
-    and a browser cannot decode an IDR picture without them."""
-    data = bytes(packet)
-    if not extradata.startswith((b"\x00\x00\x01", b"\x00\x00\x00\x01")) or 7 in nal_types(data):
-        return packet
-    fixed = av.Packet(extradata + data)
-    fixed.pts, fixed.dts, fixed.time_base = packet.pts, packet.dts, packet.time_base
-    fixed.is_keyframe = True
-    return fixed

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.geo.boundaries import GeoFileError, _number, _text
+from data.geo.boundaries.reading import GeoFileError, _number, _text
 from data.models import AdminUnit
 
 

@@ -13,21 +13,14 @@ from aiortc.mediastreams import MediaStreamError
 
 from data.models import CameraState
 from streams.demo import clip_paths, draw_pattern, write_clip
+from streams.h264 import nal_types, with_parameter_sets
 from streams.health import camera_state
+from streams.live_track import LiveTrack
 from streams.peers import check_offer, first_codec
 from streams.pool import PooledLoop, WorkerPool
 from streams.reader import DropQueue, is_live_url, open_args
-from streams.source import (
-    CLOCK_RATE,
-    LagMeter,
-    LiveTrack,
-    RateMeter,
-    Timeline,
-    backoff_delay,
-    nal_types,
-    redact,
-    with_parameter_sets,
-)
+from streams.source import redact
+from streams.timing import CLOCK_RATE, LagMeter, RateMeter, Timeline, backoff_delay
 
 MS = fractions.Fraction(1, 1000)
 

@@ -1,4 +1,4 @@
-"""KPI value import (data/kpis/imports/template.py): the template, the row checks, revisions, and the real
+"""KPI value import (data/kpis/imports/template/): the template, the row checks, revisions, and the real
 national statistics of ../shared/data/stats imported through the adapters (read by path, never copied),
 on SQLite and PostgreSQL."""
 

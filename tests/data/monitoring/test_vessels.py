@@ -1,4 +1,4 @@
-"""Fishing-vessel monitoring (data/monitoring/vessels.py): validation row by row, ingest and its idempotency, the
+"""Fishing-vessel monitoring (data/monitoring/vessels/): validation row by row, ingest and its idempotency, the
 zone check, one alert per vessel and reason, the silent check, the pull job against feeds served on
 loopback, and the demo fleet through the same intake. Database tests run on SQLite and PostgreSQL."""
 
