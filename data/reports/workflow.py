@@ -145,7 +145,6 @@ ACTION_VI: dict[str, str] = {
 
 # Status changes a citizen cares about: each queues a notice to the reporter (and merged reporters).
 NOTIFY_STATUSES = _statuses(S.ASSIGNED, S.RESOLVED, S.REJECTED, S.DUPLICATE, S.REFERRED, S.REOPENED)
-MESSAGE_CHANNELS = (Channel.ZALO.value, Channel.FACEBOOK.value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,9 +208,10 @@ def check_action(report: Report, action: str, actor: Actor) -> Transition:
 
 
 def contact_of(report: Report) -> tuple[str, str] | None:
-    """Where the reporter hears back: the chat they wrote from, else their e-mail, else nowhere."""
+    """Where the reporter hears back: the chat they wrote from, else their e-mail, else nowhere.
+    ``sender_id`` is written by intake only for chat messages (``Submission.reply_to``)."""
     sender = (report.attributes or {}).get("sender_id")
-    if report.channel in MESSAGE_CHANNELS and sender:
+    if sender:
         return report.channel, str(sender)
     if report.reporter_email:
         return Channel.EMAIL.value, report.reporter_email
