@@ -1,9 +1,10 @@
 """What a KPI computed from the IOC's own data is (``KpiSpec``), and what one computing pass reads
-(``PassInputs``). The KPIs themselves are listed in ``data.kpis.registry``.
+(``PassInputs``). The KPIs are listed in ``data.kpis.registry``; their measures are in ``data.kpis.measures``.
 
 A spec carries everything the indicators table needs (names, unit, direction, target, frequency,
 theme) and one ``measure``: a function of the pass's inputs giving a value per scope (the city, an
-agency, a unit). Inputs are read lazily and once per pass, so six report KPIs cost one query.
+agency, a unit). Inputs are read lazily and once per pass, so six report KPIs cost one query; a KPI
+that needs another input (another table) adds a ``cached_property`` here.
 """
 
 from __future__ import annotations
@@ -67,22 +68,6 @@ class KpiSpec:
     measure: Measure
     count: bool = False  # 0 where nothing happened (a share or a median of nothing is no value)
     now_only: bool = False  # a count of right now: measured only by the current month's pass
-
-
-def report_figure(attribute: str) -> Measure:
-    """A ``ReportStats`` figure (``received``, ``on_time_pct``...) per scope, for the pass's month."""
-    if attribute not in ReportStats.__dataclass_fields__:
-        raise ValueError(f"ReportStats has no figure {attribute!r}")
-
-    def measure(inputs: PassInputs) -> dict[Scope, float | None]:
-        return {scope: getattr(stats, attribute) for scope, stats in inputs.report_stats.items()}
-
-    return measure
-
-
-def cameras_online(inputs: PassInputs) -> Mapping[Scope, float | None]:
-    """Share (%) of cameras online now, per scope."""
-    return inputs.camera_availability
 
 
 def _report_facts(session: Session, *conditions: Any) -> list[ReportFacts]:
