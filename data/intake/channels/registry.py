@@ -19,7 +19,6 @@ ADAPTERS = (
 )
 
 
-
 def _load(path: str) -> type[ReplyChannel]:
     module, _, attribute = path.partition(":")
     adapter: type[ReplyChannel] = getattr(import_module(module), attribute)
