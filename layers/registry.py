@@ -1,12 +1,24 @@
-"""Every map layer, in drawing order. A new layer is one module and one line here."""
+"""Every map layer, in drawing order. A new layer is one module in ``layers/`` (defining ``LAYER``) and one
+line in ``LAYER_MODULES``."""
 
 from __future__ import annotations
 
-from layers import alerts, boundaries, cameras, density, pois, sensors, vessels
+from importlib import import_module
+
 from layers.base import Layer
 
-LAYERS: tuple[Layer, ...] = (boundaries.LAYER, density.LAYER, pois.LAYER, sensors.LAYER, cameras.LAYER, vessels.LAYER,
-                             alerts.LAYER)
+# One line per layer, bottom first: the module under layers/ whose ``LAYER`` is drawn.
+LAYER_MODULES = (
+    "boundaries",
+    "density",
+    "pois",
+    "sensors",
+    "cameras",
+    "vessels",
+    "alerts",
+)
+
+LAYERS: tuple[Layer, ...] = tuple(import_module(f"layers.{name}").LAYER for name in LAYER_MODULES)
 
 
 def by_key(key: str) -> Layer:

@@ -17,9 +17,10 @@ from flask import Blueprint, Response, jsonify, request
 from data.core.errors import InvalidInput, IocError, NotFound
 from data.core.runtime import Runtime
 from data.core.text import without_nul
-from data.intake.channels.base import NotConfigured, WebhookChannel, webhook_channel
+from data.intake.channels.base import NotConfigured, WebhookChannel
 from data.intake.channels.conversation import Conversations
 from data.intake.channels.facebook import FacebookChannel
+from data.intake.channels.registry import webhook_channel, webhook_names
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def make_webhooks_blueprint(runtime: Runtime) -> Blueprint:
     def adapter_for(name: str) -> WebhookChannel:
         adapter = webhook_channel(name, runtime.settings)
         if adapter is None:
-            raise NotFound(f"Không có kênh webhook «{name}» (có: zalo, facebook).")
+            raise NotFound(f"Không có kênh webhook «{name}» (có: {', '.join(webhook_names(runtime.settings))}).")
         missing = adapter.webhook_setting()
         if missing:
             raise NotConfigured(f"Kênh {name} chưa được cấu hình: đặt {missing} rồi khởi động lại.")

@@ -338,8 +338,11 @@ def _insert_report(conn: Connection, row: dict[str, Any], event: dict[str, Any])
 
 
 def _reply_to(sub: Submission) -> tuple[str, str] | None:
-    """Where the tracking code goes back: the chat the report came from, or the sender's mailbox."""
-    if sub.reply_to and sub.channel in ("zalo", "facebook"):
+    """Where the tracking code goes back: the chat the report came from, or the sender's mailbox.
+
+    Only chat adapters fill ``reply_to`` (their sender's id), so it alone says "answer in this chat":
+    a new chat channel needs no line here."""
+    if sub.reply_to:
         return str(sub.channel), sub.reply_to
     if sub.reporter_email and sub.channel == "email":
         return "email", sub.reporter_email

@@ -1,10 +1,12 @@
-"""KPIs computed from our own data: the report KPIs (city, agency, unit) and camera availability."""
+"""KPIs computed from our own data: the job that measures every spec of ``data.kpis.registry`` and
+stores what changed (report KPIs per city, agency and unit; camera availability)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -12,57 +14,25 @@ from sqlalchemy.orm import Session
 from data.core.db import bulk_insert
 from data.core.jobs import register
 from data.kpis.alerts import raise_threshold_alerts
-from data.kpis.status import (
-    CITY,
-    ReportFacts,
-    Scope,
-    camera_availability,
-    period_of,
-    plan_revision,
-    report_stats_by_scope,
-)
-from data.models import (
-    OPEN_STATUSES,
-    Camera,
-    CameraState,
-    CameraStatus,
-    Indicator,
-    IndicatorValue,
-    Report,
-    utcnow,
-)
-from data.reports.queries import camera_state
+from data.kpis.registry import COMPUTED_KPIS
+from data.kpis.spec import KpiSpec, PassInputs
+from data.kpis.status import CITY, Scope, period_of, plan_revision
+from data.models import Indicator, IndicatorValue, utcnow
 
 if TYPE_CHECKING:
     from data.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-# KPIs computed from our own data: code -> (vi, en, unit, direction, target, attribute of ReportStats)
-REPORT_KPIS: dict[str, tuple[str, str, str, str, float | None, str]] = {
-    "reports_received": ("Phản ánh tiếp nhận", "Reports received", "phản ánh", "up", None, "received"),
-    "reports_resolved": ("Phản ánh đã xử lý", "Reports resolved", "phản ánh", "up", None, "resolved"),
-    "reports_on_time_pct": ("Tỷ lệ xử lý đúng hạn", "Resolved on time", "%", "up", 90.0, "on_time_pct"),
-    "reports_median_hours": ("Thời gian xử lý trung vị", "Median time to resolve", "giờ", "down", 72.0,
-                             "median_hours_to_resolve"),
-    "reports_satisfaction_pct": ("Tỷ lệ hài lòng", "Citizen satisfaction", "%", "up", 80.0,
-                                 "satisfaction_pct"),
-    "reports_overdue": ("Phản ánh quá hạn chưa xử lý", "Open reports past their deadline", "phản ánh", "down",
-                        None, "overdue"),
-}
-# Counts are 0 where nothing happened; a share or a median of nothing is no value at all.
-COUNT_ATTRS = {"received", "resolved", "overdue"}
-CAMERA_KPI = ("camera_availability_pct", "Tỷ lệ camera hoạt động", "Cameras online", "%", "up", 95.0)
 
-
-def _indicator(session: Session, code: str, name: str, name_en: str, unit: str, direction: str,
-               target: float | None, frequency: str, theme: str) -> int:
+def _indicator(session: Session, spec: KpiSpec) -> int:
     """The id of a computed indicator, created on first use (a city may edit its target afterwards)."""
-    found = session.scalar(select(Indicator.id).where(Indicator.code == code))
+    found = session.scalar(select(Indicator.id).where(Indicator.code == spec.code))
     if found is not None:
         return found
-    indicator = Indicator(code=code, name=name, name_en=name_en, theme=theme, unit=unit, frequency=frequency,
-                          direction=direction, target=target, source="IOC", sort_order=10)
+    indicator = Indicator(code=spec.code, name=spec.name, name_en=spec.name_en, theme=spec.theme, unit=spec.unit,
+                          frequency=spec.frequency, direction=spec.direction, target=spec.target, source="IOC",
+                          sort_order=10)
     session.add(indicator)
     session.flush()
     return indicator.id
@@ -106,23 +76,6 @@ def _store(session: Session, computed: dict[tuple[int, Scope], float], zero_ids:
     return len(new)
 
 
-def _report_facts(session: Session, *conditions: Any) -> list[ReportFacts]:
-    return [ReportFacts(r.created_at, r.resolved_at, r.expected_at, r.rating, r.agency_id, r.admin_unit_id)
-            for r in session.execute(select(Report.created_at, Report.resolved_at, Report.expected_at,
-                                            Report.rating, Report.agency_id, Report.admin_unit_id)
-                                     .where(*conditions))]
-
-
-def _camera_states(session: Session, now: datetime) -> list[tuple[int | None, bool | None]]:
-    """(unit, online) of each enabled camera; None when its status is missing or too old to say."""
-    rows = session.execute(
-        select(Camera.admin_unit_id, CameraStatus.state, CameraStatus.updated_at)
-        .outerjoin(CameraStatus, CameraStatus.camera_id == Camera.id).where(Camera.enabled)
-    )
-    states = ((unit, camera_state(state, updated, now)) for unit, state, updated in rows)
-    return [(unit, None if state == CameraState.UNKNOWN else state == CameraState.ONLINE) for unit, state in states]
-
-
 _SEEN_GENERATION: dict[str, int] = {}  # embedded: the reports generation the KPIs were last computed at
 
 
@@ -148,41 +101,51 @@ def follow_reports(runtime: Runtime) -> int | None:
     return written
 
 
+def _groups(specs: Iterable[KpiSpec], this_month: bool) -> dict[tuple[str, str], list[KpiSpec]]:
+    """The specs this pass measures, by (frequency, source): each group is stored in one go."""
+    groups: dict[tuple[str, str], list[KpiSpec]] = {}
+    for spec in specs:
+        if spec.now_only and not this_month:
+            continue
+        groups.setdefault((spec.frequency, spec.source), []).append(spec)
+    return groups
+
+
+def _measure(session: Session, specs: list[KpiSpec],
+             inputs: PassInputs) -> tuple[dict[tuple[int, Scope], float], set[int]]:
+    """(value per indicator and scope, the ids of counts) of some specs; scopes with no value are left out."""
+    computed: dict[tuple[int, Scope], float] = {}
+    zero_ids: set[int] = set()
+    for spec in specs:
+        indicator_id = _indicator(session, spec)
+        zero_ids |= {indicator_id} if spec.count else set()
+        computed |= {(indicator_id, scope): float(value) for scope, value in spec.measure(inputs).items()
+                     if value is not None}
+    return computed, zero_ids
+
+
 @register("kpi.compute_reports", every_s=600)
 def compute_report_kpis(runtime: Runtime, month_start: datetime | None = None) -> int:
-    """Recompute this month's report KPIs (city, agency, unit) and today's camera availability.
+    """Recompute this month's computed KPIs (city, agency, unit) and today's daily ones (camera availability).
 
     A changed value supersedes the earlier one, which is kept; values that turn red raise alerts.
     """
     now = utcnow()
     label, start = period_of((month_start or now).date(), "month")
     begin = datetime(start.year, start.month, 1)
-    end = (begin + timedelta(days=32)).replace(day=1)
-    this_month = begin <= now < end
+    periods: dict[str, tuple[str, date]] = {
+        "month": (label, start),
+        "day": period_of(now.replace(tzinfo=UTC).astimezone(runtime.settings.tz).date(), "day"),
+    }
+    written = 0
+    measured: set[int] = set()
     with runtime.session() as session:
-        period_facts = _report_facts(session, Report.created_at >= begin, Report.created_at < end)
-        # Overdue is a count of right now: only this month's pass can know it.
-        open_facts = _report_facts(session, Report.status.in_([s.value for s in OPEN_STATUSES]),
-                                   Report.expected_at < now) if this_month else []
-        stats = report_stats_by_scope(period_facts, open_facts, now)
-        computed: dict[tuple[int, Scope], float] = {}
-        zero_ids: set[int] = set()
-        for code, (name, name_en, unit, direction, target, attr) in REPORT_KPIS.items():
-            if attr == "overdue" and not this_month:
-                continue
-            indicator_id = _indicator(session, code, name, name_en, unit, direction, target, "month",
-                                      "citizen_reports")
-            zero_ids |= {indicator_id} if attr in COUNT_ATTRS else set()
-            computed |= {(indicator_id, scope): float(value) for scope, s in stats.items()
-                         if (value := getattr(s, attr)) is not None}
-        written = _store(session, computed, zero_ids, label, start, "IOC: computed from reports")
-        day_label, day = period_of(now.replace(tzinfo=UTC).astimezone(runtime.settings.tz).date(), "day")
-        camera_id = _indicator(session, *CAMERA_KPI, "day", "public_services")
-        availability = camera_availability(_camera_states(session, now))
-        written += _store(session, {(camera_id, scope): v for scope, v in availability.items()}, set(),
-                          day_label, day, "IOC: camera status")
-        indicator_ids = [i for i, _ in computed] + [camera_id]
+        inputs = PassInputs(session, now, begin, (begin + timedelta(days=32)).replace(day=1))
+        for (frequency, source), specs in _groups(COMPUTED_KPIS, inputs.this_month).items():
+            computed, zero_ids = _measure(session, specs, inputs)
+            written += _store(session, computed, zero_ids, *periods[frequency], source)
+            measured |= {indicator_id for indicator_id, _ in computed}
     runtime.bus.publish("kpis", {"period": label, "written": written})
     if written:  # unchanged values cannot newly cross a threshold
-        raise_threshold_alerts(runtime, set(indicator_ids))
+        raise_threshold_alerts(runtime, measured)
     return written

@@ -1,15 +1,17 @@
 """The one shape of a messaging channel: check a delivery, read its messages, send a reply.
 
-Zalo OA and Facebook Messenger push webhooks (``WebhookChannel``); email is read from a mailbox by a
-job and answered by SMTP (``ReplyChannel`` only). Every adapter is a plain class built from the
-settings; the registry ``webhook_channel`` maps a URL segment to one.
+Zalo OA and Facebook Messenger push webhooks (``WebhookChannel``, built on the shared
+``channels.signed_webhook.SignedWebhookChannel``); email is read from a mailbox by a job and answered
+by SMTP (``ReplyChannel`` only). Every adapter is a plain class built from the settings; the
+channels are listed in ``channels.registry``. This module imports no adapter, so adapters can
+import it without a cycle.
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from data.core.errors import Forbidden, IocError
 
@@ -38,9 +40,16 @@ class NotConfigured(IocError):
 class ReplyChannel(Protocol):
     """Anything that can send a short text to a citizen at a channel-specific address."""
 
+    def __init__(self, settings: Settings) -> None:
+        """Adapters are built from the settings alone (``channels.registry``)."""
+
     @property
     def name(self) -> str:
         """The channel's name, as in ``Report.channel`` and ``Outbox.channel``."""
+
+    @property
+    def label(self) -> str:
+        """The channel's name as citizens know it (``Zalo``), for texts that mention it."""
 
     def missing_setting(self) -> str | None:
         """The IOC_ setting that must be set before replies can be sent, or None when ready."""
@@ -49,6 +58,7 @@ class ReplyChannel(Protocol):
         """Deliver ``text`` to ``recipient`` or raise SendError."""
 
 
+@runtime_checkable
 class WebhookChannel(ReplyChannel, Protocol):
     """A platform that pushes signed deliveries to ``/webhooks/<name>``."""
 
@@ -83,22 +93,6 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def webhook_channel(name: str, settings: Settings) -> WebhookChannel | None:
-    """The adapter behind ``/webhooks/<name>``, or None for an unknown name."""
-    from data.intake.channels.facebook import FacebookChannel
-    from data.intake.channels.zalo import ZaloChannel
-
-    adapters: dict[str, type[ZaloChannel] | type[FacebookChannel]] = {
-        "zalo": ZaloChannel, "facebook": FacebookChannel,
-    }
-    cls = adapters.get(name)
-    return cls(settings) if cls else None
-
-
-def reply_channel(name: str, settings: Settings) -> ReplyChannel | None:
-    """The adapter that delivers outbox rows of ``name`` (zalo, facebook, email), or None."""
-    if name == "email":
-        from data.intake.channels.email import EmailChannel
-
-        return EmailChannel(settings)
-    return webhook_channel(name, settings)
+def env_name(setting: str) -> str:
+    """The environment variable of a ``Settings`` field, as people are told to set it."""
+    return f"IOC_{setting.upper()}"

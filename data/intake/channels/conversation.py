@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from data.core.text import fold
 from data.intake import IntakeError, Submission, submit
+from data.intake.channels.registry import channel_label
 from data.intake.pipeline import place_of
 from data.models import Outbox, Report, ReportEvent, ReportStatus, utcnow
 
@@ -95,7 +96,7 @@ class Conversations:
         images = list(sub.attributes.pop("image_urls", []))
         placeholder = not sub.description.strip()
         if placeholder:
-            sub.description = PLACEHOLDER.format(channel=_label(sub.channel))
+            sub.description = PLACEHOLDER.format(channel=channel_label(sub.channel))
         sub.attributes |= {"message_ids": [sub.external_id], "placeholder_description": placeholder}
         if images:
             sub.attributes["pending_media"] = [{"url": url, "message_id": sub.external_id} for url in images]
@@ -197,10 +198,6 @@ def _redo_processing(report: Report) -> None:
         report.classification_confidence = None
     report.agency_id = None
     report.expected_at = None
-
-
-def _label(channel: str) -> str:
-    return {"zalo": "Zalo", "facebook": "Facebook"}.get(channel, channel)
 
 
 def _more_hint(code: str, minutes: int) -> str:

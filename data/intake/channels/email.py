@@ -49,6 +49,7 @@ class EmailChannel:
     """Replies to email reports over SMTP (``IOC_SMTP_*``)."""
 
     name = Channel.EMAIL
+    label = "Email"
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

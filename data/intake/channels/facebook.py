@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import requests
 
 from data.core.errors import Forbidden, InvalidInput
-from data.core.settings import Settings
-from data.intake import Submission
-from data.intake.channels.base import REPLY_TIMEOUT_S, NotConfigured, SendError, header, same_digest
+from data.intake.channels.base import REPLY_TIMEOUT_S, NotConfigured
+from data.intake.channels.signed_webhook import SignedWebhookChannel
 from data.models import Channel
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -29,35 +28,25 @@ def signature(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _float(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-class FacebookChannel:
+class FacebookChannel(SignedWebhookChannel):
     name = Channel.FACEBOOK
+    label = "Facebook"
+    secret_setting = "facebook_app_secret"
+    token_setting = "facebook_page_token"
+    signature_header = SIGNATURE_HEADER
+    message_id_field = "mid"
+    location_fields = ("lat", "long")
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    # X-Hub-Signature-256 signs the body alone, with no timestamp, so no freshness window can be
+    # checked (Zalo's can): a replayed delivery is recognised by its message ids (mid) instead.
 
-    def webhook_setting(self) -> str | None:
-        return None if self.settings.facebook_app_secret else "IOC_FACEBOOK_APP_SECRET"
-
-    def missing_setting(self) -> str | None:
-        return None if self.settings.facebook_page_token else "IOC_FACEBOOK_PAGE_TOKEN"
-
-    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
-        secret = self.settings.facebook_app_secret
-        if not secret:
-            raise NotConfigured("Kênh Facebook chưa được cấu hình: đặt IOC_FACEBOOK_APP_SECRET.")
-        given = header(headers, SIGNATURE_HEADER)
-        if given is not None and not given.startswith("sha256="):
+    def given_signature(self, value: str | None) -> str | None:
+        if value is not None and not value.startswith("sha256="):
             raise Forbidden(f"Chữ ký {SIGNATURE_HEADER} phải có dạng sha256=<hex>.")
-        same_digest(signature(body, secret), given[7:] if given else None, SIGNATURE_HEADER)
-        # X-Hub-Signature-256 signs the body alone, with no timestamp, so no freshness window can be
-        # checked here (Zalo's can): a replayed delivery is recognised by its message ids (mid) instead.
+        return value[7:] if value else None
+
+    def signature(self, body: bytes, secret: str) -> str:
+        return signature(body, secret)
 
     def subscribe(self, mode: str | None, token: str | None, challenge: str | None) -> str:
         """The GET handshake: the challenge to echo, or Forbidden when the token is not ours."""
@@ -68,48 +57,17 @@ class FacebookChannel:
             raise Forbidden("hub.verify_token không khớp IOC_FACEBOOK_VERIFY_TOKEN (hoặc thiếu hub.challenge).")
         return challenge
 
-    def parse(self, payload: Any) -> list[Submission]:
+    def messages(self, payload: Any) -> Iterator[tuple[str, dict[str, Any]]]:
         if not isinstance(payload, dict) or payload.get("object") != "page":
             raise InvalidInput('Webhook Facebook phải là JSON có "object": "page".')
-        found = []
         for entry in payload.get("entry") or []:
             for event in entry.get("messaging") or []:
-                sub = self._message(event)
-                if sub is not None:
-                    found.append(sub)
-        return found
+                message = event.get("message")
+                # Echoes of the page's own replies, deliveries, reads and postbacks are not reports.
+                if isinstance(message, dict) and not message.get("is_echo"):
+                    yield str((event.get("sender") or {}).get("id") or ""), message
 
-    def _message(self, event: dict[str, Any]) -> Submission | None:
-        message = event.get("message")
-        # Echoes of the page's own replies, deliveries, reads and postbacks are not reports.
-        if not isinstance(message, dict) or message.get("is_echo"):
-            return None
-        sender = str((event.get("sender") or {}).get("id") or "")
-        mid = str(message.get("mid") or "")
-        if not sender or not mid:
-            raise InvalidInput("Tin nhắn Facebook thiếu sender.id hoặc message.mid.")
-        sub = Submission(channel=Channel.FACEBOOK, description=str(message.get("text") or ""), external_id=mid,
-                         reply_to=sender, publish_consent=False)
-        images: list[str] = []
-        for item in message.get("attachments") or []:
-            body = item.get("payload") or {}
-            if item.get("type") == "image" and body.get("url"):
-                images.append(str(body["url"]))
-            elif item.get("type") == "location":
-                coords = body.get("coordinates") or {}
-                sub.lat, sub.lon = _float(coords.get("lat")), _float(coords.get("long"))
-        sub.attributes = {"image_urls": images} if images else {}
-        return sub
-
-    def send(self, recipient: str, text: str) -> None:
-        token = self.settings.facebook_page_token
-        if not token:
-            raise NotConfigured("Chưa đặt IOC_FACEBOOK_PAGE_TOKEN: không gửi được tin trả lời qua Facebook.")
+    def post_reply(self, token: str, recipient: str, text: str) -> requests.Response:
         url = f"{self.settings.facebook_graph_url.rstrip('/')}/me/messages"
         body = {"recipient": {"id": recipient}, "messaging_type": "RESPONSE", "message": {"text": text}}
-        try:
-            response = requests.post(url, params={"access_token": token}, json=body, timeout=REPLY_TIMEOUT_S)
-        except requests.RequestException as exc:
-            raise SendError(f"Facebook không trả lời: {exc}") from None
-        if response.status_code != 200:
-            raise SendError(f"Facebook trả lỗi HTTP {response.status_code}: {response.text[:200]}")
+        return requests.post(url, params={"access_token": token}, json=body, timeout=REPLY_TIMEOUT_S)

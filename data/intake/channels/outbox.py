@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from data.core.jobs import register
-from data.intake.channels.base import reply_channel
+from data.intake.channels.registry import CHANNELS, reply_channel
 from data.models import Outbox, utcnow
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("zalo", "facebook", "email")
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_S = 30
 BACKOFF_MAX_S = 3600

@@ -13,16 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import requests
 
 from data.core.errors import Forbidden, InvalidInput
-from data.core.settings import Settings
 from data.core.text import ascii_digits
-from data.intake import Submission
-from data.intake.channels.base import REPLY_TIMEOUT_S, NotConfigured, SendError, header, same_digest
+from data.intake.channels.base import REPLY_TIMEOUT_S, SendError
+from data.intake.channels.signed_webhook import SignedWebhookChannel
 from data.models import Channel
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
@@ -44,77 +43,50 @@ def check_fresh(timestamp: str, window_s: float, now: float) -> None:
                         "giây cho phép: có thể là yêu cầu gửi lại từ trước, đã bị từ chối, không có gì được ghi.")
 
 
-def _float(value: Any) -> float | None:
+def _signed_fields(body: bytes) -> tuple[str, str]:
+    """(app_id, timestamp) of a delivery: Zalo signs them with the body, so they must be there."""
     try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+        fields = json.loads(body)
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict) or not fields.get("app_id") or not fields.get("timestamp"):
+        raise Forbidden("Yêu cầu Zalo thiếu app_id hoặc timestamp nên không thể kiểm tra chữ ký.")
+    return str(fields["app_id"]), str(fields["timestamp"])
 
 
-class ZaloChannel:
+class ZaloChannel(SignedWebhookChannel):
     name = Channel.ZALO
+    label = "Zalo"
+    secret_setting = "zalo_app_secret"
+    secret_hint = " (khoá bí mật của OA)"
+    token_setting = "zalo_oa_access_token"
+    signature_header = SIGNATURE_HEADER
+    message_id_field = "msg_id"
+    location_fields = ("latitude", "longitude")
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def given_signature(self, value: str | None) -> str | None:
+        return value[4:] if value and value.startswith("mac=") else value
 
-    def webhook_setting(self) -> str | None:
-        return None if self.settings.zalo_app_secret else "IOC_ZALO_APP_SECRET"
+    def signature(self, body: bytes, secret: str) -> str:
+        app_id, timestamp = _signed_fields(body)
+        return signature(app_id, body, timestamp, secret)
 
-    def missing_setting(self) -> str | None:
-        return None if self.settings.zalo_oa_access_token else "IOC_ZALO_OA_ACCESS_TOKEN"
+    def check_delivery(self, body: bytes) -> None:
+        check_fresh(_signed_fields(body)[1], self.settings.zalo_timestamp_window_s, time.time())
 
-    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
-        secret = self.settings.zalo_app_secret
-        if not secret:
-            raise NotConfigured("Kênh Zalo chưa được cấu hình: đặt IOC_ZALO_APP_SECRET (khoá bí mật của OA).")
-        given = header(headers, SIGNATURE_HEADER)
-        if given and given.startswith("mac="):
-            given = given[4:]
-        try:
-            fields = json.loads(body)
-        except ValueError:
-            fields = None
-        if not isinstance(fields, dict) or not fields.get("app_id") or not fields.get("timestamp"):
-            raise Forbidden("Yêu cầu Zalo thiếu app_id hoặc timestamp nên không thể kiểm tra chữ ký.")
-        expected = signature(str(fields["app_id"]), body, str(fields["timestamp"]), secret)
-        same_digest(expected, given, SIGNATURE_HEADER)
-        check_fresh(str(fields["timestamp"]), self.settings.zalo_timestamp_window_s, time.time())
-
-    def parse(self, payload: Any) -> list[Submission]:
+    def messages(self, payload: Any) -> Iterator[tuple[str, dict[str, Any]]]:
         if not isinstance(payload, dict):
             raise InvalidInput("Nội dung webhook Zalo phải là một đối tượng JSON.")
         if payload.get("event_name") not in MESSAGE_EVENTS:
-            return []  # follows, "seen" receipts, OA's own messages: not reports
-        message = payload.get("message") or {}
-        sender = str((payload.get("sender") or {}).get("id") or "")
-        msg_id = str(message.get("msg_id") or "")
-        if not sender or not msg_id:
-            raise InvalidInput("Tin nhắn Zalo thiếu sender.id hoặc message.msg_id.")
-        sub = Submission(channel=Channel.ZALO, description=str(message.get("text") or ""), external_id=msg_id,
-                         reply_to=sender, publish_consent=False)
-        images: list[str] = []
-        for item in message.get("attachments") or []:
-            body = item.get("payload") or {}
-            if item.get("type") == "image" and body.get("url"):
-                images.append(str(body["url"]))
-            elif item.get("type") == "location":
-                coords = body.get("coordinates") or {}
-                sub.lat, sub.lon = _float(coords.get("latitude")), _float(coords.get("longitude"))
-        sub.attributes = {"image_urls": images} if images else {}
-        return [sub]
+            return  # follows, "seen" receipts, OA's own messages: not reports
+        yield str((payload.get("sender") or {}).get("id") or ""), payload.get("message") or {}
 
-    def send(self, recipient: str, text: str) -> None:
-        token = self.settings.zalo_oa_access_token
-        if not token:
-            raise NotConfigured("Chưa đặt IOC_ZALO_OA_ACCESS_TOKEN: không gửi được tin trả lời qua Zalo.")
+    def post_reply(self, token: str, recipient: str, text: str) -> requests.Response:
         url = f"{self.settings.zalo_api_url.rstrip('/')}/v3.0/oa/message/cs"
         body = {"recipient": {"user_id": recipient}, "message": {"text": text}}
-        try:
-            response = requests.post(url, json=body, headers={"access_token": token}, timeout=REPLY_TIMEOUT_S)
-        except requests.RequestException as exc:
-            raise SendError(f"Zalo không trả lời: {exc}") from None
-        if response.status_code != 200:
-            raise SendError(f"Zalo trả lỗi HTTP {response.status_code}: {response.text[:200]}")
+        return requests.post(url, json=body, headers={"access_token": token}, timeout=REPLY_TIMEOUT_S)
+
+    def check_answer(self, response: requests.Response) -> None:
         try:
             answer = response.json()
         except ValueError:

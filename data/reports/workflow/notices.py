@@ -10,13 +10,12 @@ from sqlalchemy.orm import Session
 from data.models import Agency, Channel, Outbox, Report
 from data.reports.workflow.rules import S, status_label
 
-MESSAGE_CHANNELS = (Channel.ZALO.value, Channel.FACEBOOK.value)
-
-
 def contact_of(report: Report) -> tuple[str, str] | None:
-    """Where the reporter hears back: the chat they wrote from, else their e-mail, else nowhere."""
+    """Where the reporter hears back: the chat they wrote from, else their e-mail, else nowhere.
+    ``sender_id`` is written by intake only for chat messages (``Submission.reply_to``); the bulk import
+    reserves the key (``RESERVED_ATTRIBUTES``)."""
     sender = (report.attributes or {}).get("sender_id")
-    if report.channel in MESSAGE_CHANNELS and sender:
+    if sender:
         return report.channel, str(sender)
     if report.reporter_email:
         return Channel.EMAIL.value, report.reporter_email

@@ -29,7 +29,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from data.core.runtime import Runtime
-from data.intake.channels.media import attach_pending
+from data.intake.channels.media import attach_pending, fetch_media, fetch_media_pending
 from data.intake.channels.outbox import MAX_ATTEMPTS, send_pending
 from data.models import Attachment, Outbox, Report, utcnow
 from tests.browser import free_port
@@ -55,6 +55,7 @@ class Platform:
 
     port: int
     failing: bool = False
+    serves_later: bool = False  # /img/later.jpg: 503 until True
     replies: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -89,6 +90,11 @@ def platform_handler(platform: Platform) -> type[BaseHTTPRequestHandler]:
                 self._answer(200, b"MZ\x90\x00" + b"\x00" * 300, "image/jpeg")
             elif path == "/img/flaky.jpg":
                 self._answer(503, b"busy", "text/plain")
+            elif path == "/img/later.jpg":
+                if platform.serves_later:
+                    self._answer(200, photo, "image/jpeg")
+                else:
+                    self._answer(503, b"busy", "text/plain")
             else:
                 self._answer(404, b"gone", "text/plain")
 
@@ -407,6 +413,29 @@ def test_a_passing_download_failure_is_retried(live: Live) -> None:
     assert attach_pending(live.runtime, report.id) == 0
     pending = (reports_of(live, sender)[0].attributes or {})["pending_media"]
     assert pending[0]["tries"] >= 1 and "503" in pending[0]["last_error"]
+
+
+def test_a_photo_served_later_is_attached_by_the_media_jobs(live: Live) -> None:
+    """``channels.fetch_media`` (queued by the webhook) keeps a photo the platform cannot serve yet; the
+    ``channels.fetch_media_pending`` sweep attaches it once the platform serves it."""
+    sender = "5555000022"
+    post_zalo(live, zalo_event("user_send_image", sender, "zl-later", attachments=[
+        {"type": "image", "payload": {"url": f"{live.platform.url}/img/later.jpg"}}]))
+    [report] = reports_of(live, sender)
+
+    def tries() -> int:
+        pending = (reports_of(live, sender)[0].attributes or {}).get("pending_media", [])
+        return int(pending[0].get("tries", 0)) if pending else -1
+
+    wait_for(lambda: tries() >= 1, "the queued fetch to try once")
+    assert fetch_media(live.runtime, report_id=report.id) == 0 and tries() >= 2  # still 503: kept for later
+    live.platform.serves_later = True
+    try:
+        assert fetch_media_pending(live.runtime) >= 1
+    finally:
+        live.platform.serves_later = False
+    assert attachments_of(live, report.id) == 1
+    assert "pending_media" not in (reports_of(live, sender)[0].attributes or {})
 
 
 def test_a_channel_without_its_secret_says_which_setting_to_set(tmp_path: Path) -> None:

@@ -22,6 +22,9 @@ from data.models import Channel, ReportStatus
 PRESETS_DIR = Path(__file__).resolve().parents[3] / "import_presets"
 SOURCE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
 IMPORT_ATTRIBUTES = ("import_source", "import_run", "import_row")  # written into every imported report
+# Keys no kept column may take: the import's own, and ``sender_id``, which marks a chat reporter (replies go
+# back through the report's channel: data.reports.workflow.notices.contact_of).
+RESERVED_ATTRIBUTES = (*IMPORT_ATTRIBUTES, "sender_id")
 VALUE_FIELDS = ("status", "category", "agency")  # the fields whose source words map onto ours
 VALUE_CHOICES = 300  # distinct values a page lists per field for mapping; more is not a category column
 
@@ -73,10 +76,11 @@ class ColumnMapping(BaseModel):
     @field_validator("keep_columns")
     @classmethod
     def _not_ours(cls, columns: list[str]) -> list[str]:
-        # The import's own keys in the attributes find a report's import (duplicate check, overdue alert).
-        taken = sorted(set(columns) & set(IMPORT_ATTRIBUTES))
+        # The import's own keys in the attributes find a report's import (duplicate check, overdue alert);
+        # a kept ``sender_id`` would send the reporter's notices to a chat they never wrote from.
+        taken = sorted(set(columns) & set(RESERVED_ATTRIBUTES))
         if taken:
-            raise ValueError(f"{', '.join(taken)} là khoá riêng của lần nhập; đổi tên cột trước khi giữ lại")
+            raise ValueError(f"{', '.join(taken)} là khoá dành riêng; đổi tên cột trước khi giữ lại")
         return columns
 
     def columns(self) -> list[str]:
