@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from data.models import Agency, Channel, Outbox, Report
 from data.reports.workflow.rules import S, status_label
 
+
 def contact_of(report: Report) -> tuple[str, str] | None:
     """Where the reporter hears back: the chat they wrote from, else their e-mail, else nowhere.
     ``sender_id`` is written by intake only for chat messages (``Submission.reply_to``); the bulk import

@@ -3,7 +3,8 @@ with its settings, its ``Channel`` value and its label, checks signatures, reads
 and sends replies; its registry step is one line.
 
 The recipe's blocks run against the real modules: the ``Channel`` enum and ``Settings`` are extended
-with exactly the recipe's lines (as if written in ``data/models.py`` and ``data/core/settings.py``). The
+with exactly the recipe's lines (as if written in ``data/models/reports.py`` and
+``data/core/settings/channels.py``). The
 platform's API is a small HTTP server on loopback, as in ``test_channels_webhooks.py``.
 """
 
@@ -16,6 +17,7 @@ import hmac
 import json
 import re
 import threading
+import tomllib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,7 +35,7 @@ from data.models import Channel
 
 ROOT = Path(__file__).resolve().parents[3]
 RECIPE = ROOT / "docs" / "recipes" / "add-a-channel.md"
-BLOCK = re.compile(r'^```python title="([^"]+)"\n(.*?)^```$', re.S | re.M)
+BLOCK = re.compile(r'^```(?:python|toml) title="([^"]+)"\n(.*?)^```$', re.S | re.M)
 ADAPTER_FILE = "data/intake/channels/viber.py"
 TOKEN = "viber-bot-token-thu-nghiem"
 
@@ -86,13 +88,13 @@ def recipe_adapter(monkeypatch: pytest.MonkeyPatch, api_url: str) -> Any:
     """The recipe's adapter, built on settings that have the recipe's fields."""
     parts = blocks()
     new_values: dict[str, str] = {}
-    exec(parts["data/models.py"].strip(), {}, new_values)
+    exec(parts["data/models/reports.py"].strip(), {}, new_values)
     extended = enum.StrEnum("Channel", {**{c.name: c.value for c in Channel}, **new_values})  # type: ignore[misc]
     monkeypatch.setattr(data.models, "Channel", extended)
     namespace: dict[str, Any] = {"Settings": Settings, "Field": Field}
-    exec("class RecipeSettings(Settings):\n" + parts["data/core/settings.py"], namespace)
-    labels = eval("{" + parts["dashboard/i18n.py"] + "}")
-    assert labels == {f"channel.{v}": ("Viber", "Viber") for v in new_values.values()}
+    exec("class RecipeSettings(Settings):\n" + parts["data/core/settings/channels.py"], namespace)
+    labels = [tomllib.loads(parts[f"dashboard/i18n/{lang}.toml"]) for lang in ("vi", "en")]
+    assert labels == [{f"channel.{v}": "Viber" for v in new_values.values()}] * 2
     adapter_code: dict[str, Any] = {"__name__": "data.intake.channels.viber"}
     exec(parts[ADAPTER_FILE], adapter_code)
     return adapter_code["ViberChannel"](namespace["RecipeSettings"](viber_auth_token=TOKEN, viber_api_url=api_url))
