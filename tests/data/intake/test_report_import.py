@@ -317,8 +317,11 @@ description = ["Nội dung"]
 def test_source_names_become_duplicate_key_scopes() -> None:
     assert source_name("Hệ thống 1022 Huế") == "he-thong-1022-hue"
     # The import's own keys in a report's attributes tie it to its import: a kept column may not take one.
-    with pytest.raises(ValueError, match="import_run là khoá riêng"):
+    with pytest.raises(ValueError, match="import_run là khoá dành riêng"):
         ColumnMapping(source="tinh", keep_columns=["Phường", "import_run"])
+    # Nor sender_id: it marks a chat reporter, whose notices would go to a chat they never wrote from.
+    with pytest.raises(ValueError, match="sender_id là khoá dành riêng"):
+        ColumnMapping(source="tinh", keep_columns=["sender_id"])
     assert source_name(" nyc311 ") == "nyc311"
     for blank in ("", "   ", "—", None):
         with pytest.raises(InvalidInput, match="Cần đặt tên nguồn"):
