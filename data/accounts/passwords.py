@@ -9,7 +9,9 @@ once to the admin, and must be replaced at the first login (``User.must_change_p
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
@@ -37,10 +39,23 @@ def check_strength(password: str, *known: str | None, field: str = "new_password
     if len(password) < MIN_PASSWORD:
         raise FieldError(field, "too_short", f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự "
                                              f"(password: at least {MIN_PASSWORD} characters).", n=MIN_PASSWORD)
-    hints = [word for word in (*known, *LOCAL_WORDS) if word]
+    hints = [*_variants(known), *LOCAL_WORDS]
     if len(password) <= ZXCVBN_MAX and zxcvbn(password, user_inputs=hints)["score"] < MIN_SCORE:
         raise FieldError(field, "weak", "Mật khẩu quá dễ đoán: dùng một câu dài hoặc nhiều từ ngẫu nhiên, "
                                         "không dùng tên, năm sinh hay chữ lặp lại (password too easy to guess).")
+
+
+def _variants(known: tuple[str | None, ...]) -> list[str]:
+    """Each known text, its words, and both without accents or punctuation ("Phạm Thị" → "pham", "thi",
+    "phamthi"; "canbo-a" → "canboa"): a guesser tries them all."""
+    found: list[str] = []
+    for text in filter(None, known):
+        plain = unicodedata.normalize("NFKD", text.lower().replace("đ", "d"))
+        plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+        for form in (text.lower(), plain):
+            words = re.findall(r"\w+", form)
+            found += [form, "".join(words), *words]
+    return [word for word in dict.fromkeys(found) if len(word) >= 3]
 
 
 def set_own_password(session: Session, user: User, current: str, new: str, repeat: str,

@@ -29,11 +29,11 @@ def who() -> Who:
 def failure(exc: IocError, ident: str) -> Any:
     """A refused change: what is wrong, naming the field; nothing was applied."""
     return dbc.Alert(error_text(exc), color="warning" if exc.status == 409 else "danger", id=ident,
-                     role="alert", dismissable=True)
+                     dismissable=True)
 
 
 def success(children: Any, ident: str) -> Any:
-    return dbc.Alert(children, color="success", id=ident, role="status", dismissable=True)
+    return dbc.Alert(children, color="success", id=ident, dismissable=True)
 
 
 def as_int(value: Any) -> int | None:

@@ -12,7 +12,9 @@ from dashboard.i18n import lang, t_enum
 from data.models import AdminUnit, Agency, Category, Role
 
 Options = list[dict[str, Any]]
-NONE = {"label": "—", "value": ""}
+# The empty choice. Not "": dbc.Select keeps "" for its own (disabled) placeholder option.
+NONE_VALUE = "none"
+NONE = {"label": "—", "value": NONE_VALUE}
 
 
 def roles() -> Options:

@@ -30,5 +30,5 @@ def layout(**_: Any) -> Any:
                               href=path, id=ident, className="text-decoration-none d-block h-100"),
                      md=6, xl=4, className="mb-3")
              for path, title, about, ident in SECTIONS]
-    return html.Div([html.H1(t("adm.title"), className="h4"), html.P(t("adm.about"), className="text-secondary"),
+    return html.Div([html.H1(t("adm.title"), className="h4"), html.P(t("adm.about")),
                      dbc.Row(cards, id="admin-sections")])

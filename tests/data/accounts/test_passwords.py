@@ -30,6 +30,12 @@ def test_weak_passwords_are_refused_naming_the_field(password: str, code: str) -
     assert (caught.value.field, caught.value.code) == ("new_password", code)
 
 
+def test_the_users_own_names_count_without_accents_or_punctuation() -> None:
+    for password, known in (("canboa2025", "canbo-a"), ("tranthibinh88", "Trần Thị Bình")):
+        with pytest.raises(FieldError):
+            check_strength(password, known)
+
+
 @pytest.mark.parametrize("password", ["sông Hương chảy qua cầu Tràng Tiền", "x7#kQ9!pLm2z", "tím-ngựa-bảy-đèn-lồng"])
 def test_long_or_random_passwords_pass(password: str) -> None:
     check_strength(password, "nguyenvana", "Nguyễn Văn A")

@@ -13,7 +13,11 @@ from sqlalchemy import func, select
 from data.accounts import sessions as login_sessions
 from data.accounts.audit import Who
 from data.accounts.user_admin import (
-    accounts, create_account, edit_account, reset_account_password, set_account_active,
+    accounts,
+    create_account,
+    edit_account,
+    reset_account_password,
+    set_account_active,
 )
 from data.accounts.users import authenticate, create_user
 from data.core.errors import Conflict, FieldError

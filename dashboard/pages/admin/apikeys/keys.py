@@ -21,6 +21,7 @@ from data.core.errors import IocError
 from data.models import ApiKey
 
 callbacks = PageCallbacks()
+SECRET = "text-body fw-bold user-select-all"  # shown once: legible on the alert, selected by one click
 COLUMNS = ("field.name", "field.channel", "adm.keys.created", "adm.keys.last_used", "adm.keys.state", "")
 
 
@@ -88,7 +89,8 @@ def change(_create: int | None, _revoke: list[int | None], name: str | None, cha
             else:
                 row, key = issue_key(session, who(), name or "", channel or "")
                 message = html.Div([html.Div(t("adm.keys.created_done").format(name=row.name)),
-                                    html.Code(key, id=ids.KEY), html.Div(t("adm.keys.once"), className="small")])
+                                    html.Code(key, id=ids.KEY, className=SECRET),
+                                    html.Div(t("adm.keys.once"), className="small")])
     except IocError as exc:
         return failure(exc, "admin-apikeys-error"), dash.no_update, dash.no_update
     name_now = dash.no_update if isinstance(trigger, dict) else ""  # a new key's form is cleared

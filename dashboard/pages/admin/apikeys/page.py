@@ -22,7 +22,7 @@ def layout(**_: Any) -> Any:
         return denied
     return html.Div([
         html.H1(t("adm.keys.title"), className="h4"),
-        html.P(t("adm.keys.note"), className="small text-secondary"),
+        html.P(t("adm.keys.note"), className="small"),
         dbc.Row([dbc.Col(html.Div(keys.table(), id=ids.LIST), lg=8), dbc.Col(keys.create_form(), lg=4)],
                 className="g-3"),
         dcc.Store(id=ids.CHANGED, data=0),

@@ -25,7 +25,7 @@ def layout(**_: Any) -> Any:
         categories, units = menus.categories(session), menus.units(session)
     return html.Div([
         html.H1(t("adm.route.title"), className="h4"),
-        html.P(t("adm.route.note"), className="small text-secondary"),
+        html.P(t("adm.route.note"), className="small"),
         tester.form(categories, units),
         html.Div(id=ids.ANSWER, role="status"),
     ])

@@ -15,7 +15,7 @@ from dashboard.i18n import t
 from dashboard.messages import field_label
 from dashboard.page_callbacks import PageCallbacks
 from dashboard.pages.admin.common import as_int, failure
-from dashboard.pages.admin.menus import Options, with_none
+from dashboard.pages.admin.menus import NONE_VALUE, Options, with_none
 from dashboard.pages.admin.routing import ids
 from data.core.errors import FieldError
 from data.models import AdminUnit, Agency
@@ -32,7 +32,8 @@ def form(categories: Options, units: Options) -> Any:
     return dbc.Row([
         field("category_id", dbc.Select(id=ids.CATEGORY, options=categories,
                                         value=categories[0]["value"] if categories else None)),
-        field("admin_unit_id", dbc.Select(id=ids.UNIT, options=with_none(units, t("adm.route.no_unit")), value="")),
+        field("admin_unit_id", dbc.Select(id=ids.UNIT, options=with_none(units, t("adm.route.no_unit")),
+                                          value=NONE_VALUE)),
         field("time", dbc.Input(id=ids.TIME, type="time", value="22:00")),
     ], className="g-2 mb-3")
 
@@ -48,8 +49,9 @@ def hour_of(text: str | None) -> int:
 def _names(session: Session, decision: Decision) -> tuple[dict[int, str], dict[int, str]]:
     agencies = {r.agency_id for r in decision.rules} | ({decision.agency_id} if decision.agency_id else set())
     units = {r.admin_unit_id for r in decision.rules if r.admin_unit_id is not None}
-    return (dict(session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agencies))).tuples()),
-            dict(session.execute(select(AdminUnit.id, AdminUnit.name).where(AdminUnit.id.in_(units))).tuples()))
+    agency_names = session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agencies))).tuples()
+    unit_names = session.execute(select(AdminUnit.id, AdminUnit.name).where(AdminUnit.id.in_(units))).tuples()
+    return {i: n for i, n in agency_names}, {i: n for i, n in unit_names}
 
 
 def _hours(rule: Rule) -> str:
@@ -84,7 +86,7 @@ def _rules_table(decision: Decision, agencies: dict[int, str], units: dict[int, 
                              html.Td(_hours(rule)), html.Td(rule.priority), html.Td(agencies.get(rule.agency_id, "?")),
                              html.Td(mark)], className="table-primary" if rule == decision.rule else None))
     if not body:
-        return html.P(t("adm.route.no_rules"), className="text-secondary", id=ids.RULES)
+        return html.P(t("adm.route.no_rules"), id=ids.RULES)
     return dbc.Table([html.Thead(html.Tr([html.Th(t(k), scope="col") for k in head])), html.Tbody(body)],
                      size="sm", id=ids.RULES, className="align-middle")
 
@@ -95,7 +97,7 @@ def answer(category: str | None, unit: str | None, time: str | None) -> Any:
     """Where a report of this category, in this unit, at this local time would go, and why."""
     category_id, unit_id = as_int(category), as_int(unit)
     if category_id is None:
-        return html.P(t("adm.route.pick"), className="text-secondary")
+        return html.P(t("adm.route.pick"))
     try:
         hour = hour_of(time)
     except FieldError as exc:

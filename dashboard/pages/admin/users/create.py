@@ -35,7 +35,8 @@ def create_form(menus: Menus) -> Any:
 
 def one_time(password: str) -> Any:
     """The handed-out password, once: the admin gives it to the person, who must replace it at login."""
-    return html.Div([html.Span(t("adm.users.one_time") + " "), html.Code(password, id=ids.ONE_TIME),
+    return html.Div([html.Span(t("adm.users.one_time") + " "),
+                     html.Code(password, id=ids.ONE_TIME, className="text-body fw-bold user-select-all"),
                      html.Div(t("adm.users.one_time_note"), className="small")])
 
 

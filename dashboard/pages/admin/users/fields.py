@@ -14,7 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard.messages import field_label
-from dashboard.pages.admin.menus import Options, with_none
+from dashboard.pages.admin.menus import NONE_VALUE, Options, with_none
 
 Menus = Mapping[str, Options]
 
@@ -40,15 +40,25 @@ def widget(field: Field, ident: str, menus: Menus, value: Any = None) -> Any:
     if field.kind == "flag":
         return dbc.Checkbox(id=ident, label=field_label(field.name), value=bool(value), className="mb-2")
     if field.kind == "select" and field.options is not None:
-        control: Any = dbc.Select(id=ident, options=field.options(menus), value="" if value is None else str(value))
+        control: Any = dbc.Select(id=ident, options=field.options(menus), value=shown(field, value))
     else:
-        control = dbc.Input(id=ident, value=value or "", maxLength=200, type="text")
+        control = dbc.Input(id=ident, value=shown(field, value), maxLength=200, type="text")
     return html.Div([dbc.Label(field_label(field.name), html_for=ident), control], className="mb-2")
 
 
+def shown(field: Field, value: Any) -> Any:
+    """A stored value as the field's input holds it: menus hold text, and ``NONE_VALUE`` for none."""
+    if field.kind == "flag":
+        return bool(value)
+    if field.kind == "select":
+        return NONE_VALUE if value is None else str(value)
+    return value or ""
+
+
 def values(fields: tuple[Field, ...], entered: tuple[Any, ...]) -> dict[str, Any]:
-    """What the form holds, by field name (callbacks get it in ``fields`` order)."""
-    return {field.name: value for field, value in zip(fields, entered, strict=True)}
+    """What the form holds, by field name (callbacks get it in ``fields`` order); a menu's none is None."""
+    return {field.name: None if field.kind == "select" and value == NONE_VALUE else value
+            for field, value in zip(fields, entered, strict=True)}
 
 
 CREATE_FORM = tuple(f for f in FORM if f.on_create)

@@ -27,7 +27,7 @@ def layout(**_: Any) -> Any:
         choices = {"roles": menus.roles(), "agencies": menus.agencies(session), "units": menus.units(session)}
     return html.Div([
         html.H1(t("adm.users.title"), className="h4"),
-        html.P(t("adm.users.note"), className="small text-secondary"),
+        html.P(t("adm.users.note"), className="small"),
         dbc.Row([
             dbc.Col(html.Div(table.table(), id=ids.LIST), lg=8),
             dbc.Col([create.create_form(choices), html.Div(panel.panel(choices), className="mt-3")], lg=4),

@@ -20,7 +20,7 @@ from dashboard.page_callbacks import PageCallbacks
 from dashboard.pages.admin.common import as_int, failure, success, who
 from dashboard.pages.admin.users import ids
 from dashboard.pages.admin.users.create import one_time
-from dashboard.pages.admin.users.fields import FORM, Menus, values, widget
+from dashboard.pages.admin.users.fields import FORM, Menus, shown, values, widget
 from data.accounts.user_admin import (
     AccountRow,
     accounts,
@@ -78,9 +78,8 @@ def open_panel(_clicks: list[int | None]) -> Any:
 
 
 def _shown(row: AccountRow) -> list[Any]:
-    """The account's fields as the panel's inputs hold them (menus hold text, "" for none)."""
-    return [row.value(f.name) if f.kind == "flag" else "" if row.value(f.name) is None else
-            str(row.value(f.name)) if f.kind == "select" else row.value(f.name) for f in FORM]
+    """The account's fields as the panel's inputs hold them."""
+    return [shown(field, row.value(field.name)) for field in FORM]
 
 
 def _account(session: Session, user_id: int) -> AccountRow:
