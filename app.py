@@ -24,6 +24,7 @@ from dashboard.auth import init_auth
 from dashboard.callback_guard import init_callback_guard
 from dashboard.health import IocFlask, unavailable_page, wants_page
 from dashboard.i18n import lang
+from dashboard.password import init_password
 from dashboard.security_headers import IocSessionInterface, init_security_headers
 from data.accounts.users import create_demo_accounts, ensure_admin
 from data.core.db import startup_lock
@@ -88,6 +89,7 @@ def create_server(settings: Settings, runtime: Runtime | None = None) -> Flask:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
                                    x_proto=settings.trusted_proxies)
     init_auth(server)
+    init_password(server)
 
     @server.errorhandler(IocError)
     def _ioc_error(exc: IocError) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from flask import Flask, Response, current_app, jsonify, redirect, render_template_string, request
 from flask import session as browser_session
@@ -47,6 +47,7 @@ class SessionUser(UserMixin):
     full_name: str
     role: Role
     agency_id: int | None
+    must_change_password: bool = False  # then only the password page answers (``guard``)
 
     def get_id(self) -> str:
         return str(self.id)
@@ -65,6 +66,10 @@ def runtime_of(app: Flask | None = None) -> Runtime:
     return runtime
 
 
+PASSWORD_PATH = "/password"  # "change your password" (dashboard/password.py)
+# What a user who must change their password may still reach: that page, logging out, the language
+# switch, and the files the page is drawn with. Callbacks, APIs and every other page wait.
+WHILE_CHANGING = (PASSWORD_PATH, "/logout", "/lang/", "/assets/", "/vendor/", "/_favicon")
 SESSION_TOKEN_KEY = "ioc_session"  # in the signed cookie: the token of the server-side session
 CSRF_KEY = "csrf"  # in the signed cookie: the token the login and logout forms must send back
 CSRF_FIELD = "csrf_token"
@@ -85,7 +90,7 @@ def _load_user(user_id: str) -> SessionUser | None:
         user = login_sessions.signed_in_user(session, token, runtime.settings.session_lifetimes)
         if user is None or str(user.id) != user_id:
             return None
-        return _session_user(user)
+        return session_user_of(user)
 
 
 def csrf_token() -> str:
@@ -103,9 +108,9 @@ def csrf_valid() -> bool:
     return isinstance(expected, str) and bool(expected) and secrets.compare_digest(expected.encode(), sent.encode())
 
 
-def _session_user(user: User) -> SessionUser:
+def session_user_of(user: User) -> SessionUser:
     return SessionUser(user.id, user.username, user.full_name or user.username, Role(user.role),
-                       user.agency_id)
+                       user.agency_id, user.must_change_password)
 
 
 def safe_next(target: str | None) -> str:
@@ -189,10 +194,17 @@ def login() -> Any:
     if signed_in is None:
         return _login_page(t("login.failed"), status=401)
     user, token = signed_in
+    start_browser_session(user, token)
+    if user.must_change_password:  # a password an admin handed out: the user's own comes first
+        return redirect(f"{PASSWORD_PATH}?next={quote(safe_next(request.form.get('next')))}")
+    return redirect(safe_next(request.form.get("next")))
+
+
+def start_browser_session(user: SessionUser, token: str) -> None:
+    """This browser is now signed in with the server-side session ``token``."""
     browser_session.clear()  # nothing from before the login carries over (no session fixation)
     browser_session[SESSION_TOKEN_KEY] = token
     login_user(user)
-    return redirect(safe_next(request.form.get("next")))
 
 
 def _check_password(runtime: Runtime, attempt: login_guard.Attempt, password: str) -> tuple[SessionUser, str] | None:
@@ -206,7 +218,7 @@ def _check_password(runtime: Runtime, attempt: login_guard.Attempt, password: st
         audit.record(session, "login", user_id=user.id, username=attempt.username, source_ip=attempt.source_ip)
         token = login_sessions.open_session(session, user.id, source_ip=attempt.source_ip,
                                             user_agent=request.user_agent.string)
-        return _session_user(user), token
+        return session_user_of(user), token
 
 
 def logout() -> Any:
@@ -248,10 +260,15 @@ def _is_open(path: str) -> bool:
 
 
 def guard() -> Any:
-    """Run before every request: anonymous visitors reach only the login and public pages."""
-    if current_user.is_authenticated:
-        return None
+    """Run before every request: anonymous visitors reach only the login and public pages; a user who
+    must change their password reaches only the password page."""
     path = request.path
+    if current_user.is_authenticated:
+        if not current_user.must_change_password or path.startswith(WHILE_CHANGING):
+            return None
+        if path.startswith(("/_dash-", "/api/", "/live/", "/open311/", "/media/", "/webhooks/")):
+            return jsonify(ok=False, error=t("pw.must_change")), 403
+        return redirect(f"{PASSWORD_PATH}?next={quote(safe_next(path))}")
     if path == "/_dash-update-component":
         return None  # each callback's roles, visitors' included: dashboard.callback_guard
     if _is_open(path):

@@ -20,7 +20,7 @@ NAV = (("overview", "/", "nav.overview"), ("map", "/map", "nav.map"),
        ("reports", "/reports", "nav.reports"), ("environment", "/environment", "nav.environment"),
        ("kpis", "/kpis", "nav.kpis"), ("hotline", "/hotline", "nav.hotline"),
        ("imports", "/imports", "nav.imports"), ("warnings", "/warnings", "nav.warnings"),
-       ("audit", "/audit", "nav.audit"))
+       ("audit", "/audit", "nav.audit"), ("admin", "/admin", "nav.admin"))
 
 
 def layout() -> Any:
@@ -37,8 +37,8 @@ def layout() -> Any:
     if current_user.is_authenticated:
         right.insert(0, dbc.NavItem(live_indicator()))
         right += [
-            dbc.NavItem(html.Span(f"{current_user.full_name} ({current_user.role})",
-                                  className="navbar-text px-2", id="shell-user")),
+            dbc.NavItem(html.A(f"{current_user.full_name} ({current_user.role})", href="/password",
+                               title=t("pw.title"), className="nav-link px-2", id="shell-user")),
             dbc.NavItem(logout_form()),
         ]
     else:

@@ -18,10 +18,13 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from data.core.errors import IocError, NotFound
+from data.accounts import audit
+from data.core.errors import FieldError, IocError, NotFound
 from data.models import ApiKey, Channel, utcnow
 
 KEY_PREFIX = "ioc311_"
+# The channels whose endpoints take a key: Open311 clients, sensor stations, shore stations of boats.
+KEY_CHANNELS = (Channel.OPEN311.value, "sensors", "vessels")
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is a hint, not an audit log: one write a minute at most
 
 
@@ -94,8 +97,47 @@ class ApiKeyCache:
 
 
 def revoke_api_key(session: Session, key_id: int) -> ApiKey:
+    row = _key_row(session, key_id)
+    row.active = False
+    return row
+
+
+def key_rows(session: Session) -> list[ApiKey]:
+    """Every key, newest first (their hashes only: a key is never shown again)."""
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id.desc())))
+
+
+def _shown(row: ApiKey) -> dict[str, object]:
+    return {"name": row.name, "channel": row.channel, "active": row.active}
+
+
+def issue_key(session: Session, who: audit.Who, name: str, channel: str) -> tuple[ApiKey, str]:
+    """An admin's new key (audited); the key itself is returned once and stored only as its hash."""
+    if not name.strip():
+        raise FieldError("name", "name_required", "Cần đặt tên cho khoá API: ai hoặc ứng dụng nào dùng nó "
+                                                  "(name required).")
+    if channel not in KEY_CHANNELS:
+        raise FieldError("channel", "unknown_channel", f"Kênh «{channel}» không nhận khoá API; chọn một trong: "
+                                                       f"{', '.join(KEY_CHANNELS)} (no such channel).",
+                         value=channel, known=", ".join(KEY_CHANNELS))
+    row, key = create_api_key(session, name, channel)
+    audit.change(session, who, "apikey.create", f"apikey:{row.id}", None, _shown(row))
+    return row, key
+
+
+def revoke_key(session: Session, who: audit.Who, key_id: int) -> ApiKey:
+    """Revoke (audited); revoking a revoked key changes nothing. Web workers forget it within their cache's
+    ``ttl_s`` (``ApiKeyCache``)."""
+    row = _key_row(session, key_id)
+    if row.active:
+        before = _shown(row)
+        row.active = False
+        audit.change(session, who, "apikey.revoke", f"apikey:{row.id}", before, _shown(row))
+    return row
+
+
+def _key_row(session: Session, key_id: int) -> ApiKey:
     row = session.get(ApiKey, key_id)
     if row is None:
         raise NotFound(f"Không có khoá API số {key_id}.")
-    row.active = False
     return row

@@ -6,6 +6,7 @@ writes failed and refused logins here lives in ``data/accounts/login_guard.py``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,22 @@ def record(session: Session, action: str, *, user_id: int | None = None, usernam
                        detail=detail)
     session.add(entry)
     return entry
+
+
+@dataclass(frozen=True)
+class Who:
+    """The signed-in person making a change, as the audit log names them."""
+
+    user_id: int | None
+    username: str | None
+    source_ip: str | None = None
+
+
+def change(session: Session, who: Who, action: str, target: str, before: dict[str, Any] | None,
+           after: dict[str, Any] | None) -> AuditEntry:
+    """An admin's change, with the values before and after it (None: the thing did not exist, or is gone)."""
+    return record(session, action, user_id=who.user_id, username=who.username, target=target,
+                  source_ip=who.source_ip, detail={"before": before, "after": after})
 
 
 def entries(session: Session, *, limit: int = 500, action: str | None = None) -> list[AuditEntry]:

@@ -33,6 +33,7 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "warnings": frozenset({Role.OPERATOR, Role.ADMIN}),
     "alerts": frozenset({Role.OPERATOR, Role.LEADER, Role.ADMIN}),
     "environment": frozenset(Role),
+    "admin": frozenset({Role.ADMIN}),  # /admin and every page under it (ids ``admin-…``)
 }
 # Roles that may read a reporter's name and phone (sealed from agencies and the public).
 SEES_REPORTER = frozenset({Role.OPERATOR, Role.ADMIN})
@@ -75,14 +76,20 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if user is None:
         _HASHER.hash(password)  # spend the same time as a real check: names cannot be probed
         return None
-    try:
-        _HASHER.verify(user.password_hash, password)
-    except (VerifyMismatchError, InvalidHashError):
+    if not verify_password(user, password):
         return None
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
     user.last_login_at = utcnow()
     return user
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's (argon2's own comparison, in constant time)."""
+    try:
+        return bool(_HASHER.verify(user.password_hash, password))
+    except (VerifyMismatchError, InvalidHashError):
+        return False
 
 
 def change_password(session: Session, user: User, new_password: str) -> int:

@@ -54,3 +54,21 @@ class ServiceUnavailable(IocError):
         super().__init__(message)
         if retry_after_s is not None:
             self.retry_after_s = retry_after_s
+
+
+class FieldError(InvalidInput):
+    """Bad input in one field of a form: ``field`` names it, ``code`` (with ``params``) lets a page say it in
+    the reader's language; ``message`` says it in Vietnamese (English) for everyone else."""
+
+    def __init__(self, field: str, code: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+        self.params = params
+
+
+class Conflict(IocError):
+    """Someone else changed the thing meanwhile: nothing was applied; reload and decide again."""
+
+    status = 409
+    title = "Đã bị thay đổi"

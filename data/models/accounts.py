@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models.core import Base, utcnow
@@ -35,6 +35,12 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set for a password an admin handed out (new account, reset): until the user sets their own,
+    # they reach only the "change your password" page (dashboard/password.py).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Counts admins' changes to the account (/admin/users): an edit names the version it was made on,
+    # so a second admin saving over the first is told instead of silently undoing it.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LoginSession(Base):

@@ -26,6 +26,7 @@ class Rule:
     hour_from: int | None = None
     hour_to: int | None = None
     priority: int = 100
+    id: int | None = None  # the stored rule's id (None for a rule built in code)
 
     def matches(self, category_id: int, unit_id: int | None, hour: int) -> bool:
         """True when the rule covers this category, unit and local hour."""
@@ -47,7 +48,15 @@ class Rule:
 def route(
     rules: Sequence[Rule], category_id: int, unit_id: int | None, hour: int, parents: Sequence[int] = ()
 ) -> int | None:
-    """The agency of the best matching rule: lowest priority number, then the most specific.
+    """The agency of the best matching rule (``best_rule``), or None."""
+    best = best_rule(rules, category_id, unit_id, hour, parents)
+    return best.agency_id if best else None
+
+
+def best_rule(
+    rules: Sequence[Rule], category_id: int, unit_id: int | None, hour: int, parents: Sequence[int] = ()
+) -> Rule | None:
+    """The rule that decides: the matching one with the lowest priority number, then the most specific.
 
     A rule on one of ``parents`` (the unit's district, province, ..., nearest first) covers the unit
     too. Among equal priorities a rule on the unit itself beats one on its district, which beats a
@@ -60,8 +69,7 @@ def route(
         return r.priority, depth, r.hour_from is None
 
     matching = [r for r in rules if r.matches_any(category_id, chain, hour)]
-    best = min(matching, key=specificity, default=None)
-    return best.agency_id if best else None
+    return min(matching, key=specificity, default=None)
 
 
 def load_rules(session: Session) -> tuple[Rule, ...]:
@@ -70,7 +78,7 @@ def load_rules(session: Session) -> tuple[Rule, ...]:
 
 
 def _as_rule(r: RoutingRule) -> Rule:
-    return Rule(r.category_id, r.agency_id, r.admin_unit_id, r.hour_from, r.hour_to, r.priority)
+    return Rule(r.category_id, r.agency_id, r.admin_unit_id, r.hour_from, r.hour_to, r.priority, r.id)
 
 
 @dataclass
@@ -119,10 +127,26 @@ def unit_parents(session: Session, admin_unit_id: int) -> tuple[int, ...]:
     return tuple(chain)
 
 
+@dataclass(frozen=True)
+class Decision:
+    """Where a report goes and why: the rule that decided, or (``rule`` None) the category's default agency."""
+
+    agency_id: int | None
+    rule: Rule | None
+    rules: tuple[Rule, ...]  # the category's rules that were weighed (those to an inactive agency are not)
+    parents: tuple[int, ...]  # the unit's parents, nearest first: a rule on one of them covers the unit
+
+
+def decide(session: Session, category_id: int, admin_unit_id: int | None, hour: int) -> Decision:
+    """The decision for a report of this category in this unit at this local hour (the admins' tester too)."""
+    rules, default = _category_rules(session, _cache(session), category_id)
+    parents = unit_parents(session, admin_unit_id) if admin_unit_id is not None else ()
+    rule = best_rule(rules, category_id, admin_unit_id, hour, parents)
+    return Decision(rule.agency_id if rule else default, rule, rules, parents)
+
+
 def choose_agency(
     session: Session, category_id: int, admin_unit_id: int | None, at: datetime, tz: tzinfo
 ) -> int | None:
     """The agency for a report of this category in this unit at ``at`` (naive UTC), else the category's default."""
-    rules, default = _category_rules(session, _cache(session), category_id)
-    parents = unit_parents(session, admin_unit_id) if admin_unit_id is not None else ()
-    return route(rules, category_id, admin_unit_id, to_local(at, tz).hour, parents) or default
+    return decide(session, category_id, admin_unit_id, to_local(at, tz).hour).agency_id

@@ -117,11 +117,11 @@ def test_every_page_layout_renders_for_each_role(client: FlaskClient, app_runtim
     import dash
     from flask_login import login_user
 
-    from dashboard.auth import _session_user
+    from dashboard.auth import session_user_of
     from data.models import User
 
     with app_runtime.session() as s:
-        users = {u.username: _session_user(u) for u in s.query(User).all()}
+        users = {u.username: session_user_of(u) for u in s.query(User).all()}
     app = client.application
     for username, user in users.items():
         for page in dash.page_registry.values():

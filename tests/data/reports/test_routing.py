@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from data.core.runtime import Runtime
 from data.models import AdminUnit, Agency, Category, RoutingRule
-from data.reports.routing import Rule, choose_agency, load_rules, route
+from data.reports.routing import Rule, choose_agency, decide, load_rules, route
 
 HUE = ZoneInfo("Asia/Ho_Chi_Minh")
 NOON = datetime(2026, 10, 19, 5, 0)  # naive UTC: 12:00 in Huế
@@ -119,3 +119,32 @@ def test_choose_agency_sees_new_rules_in_a_new_session(runtime: Runtime) -> None
         s.add(RoutingRule(category_id=category_id, admin_unit_id=province_id, agency_id=committee, priority=50))
         s.flush()
         assert choose_agency(s, category_id, ward_id, NOON, HUE) == committee  # a province rule reaches its wards
+
+
+def test_decide_names_the_rule_that_decided(runtime: Runtime) -> None:
+    """The admins' tester asks ``decide``, the function ``choose_agency`` answers with: same agency, and why."""
+    with runtime.session() as s:
+        province = _unit(s, "province", "46")
+        district = _unit(s, "district", "474", province)
+        ward, other = _unit(s, "ward", "19753", district), _unit(s, "ward", "19900", province)
+        city, committee, police = _agency(s, "hepco"), _agency(s, "ubnd-474"), _agency(s, "ca-tp")
+        retired = _agency(s, "old-unit", active=False)
+        lighting = Category(code="chieu-sang", name="Chiếu sáng", name_en="Lighting", default_agency_id=city)
+        s.add(lighting)
+        s.flush()
+        rules = [RoutingRule(category_id=lighting.id, admin_unit_id=district.id, agency_id=committee, priority=50),
+                 RoutingRule(category_id=lighting.id, hour_from=22, hour_to=5, agency_id=police, priority=10),
+                 RoutingRule(category_id=lighting.id, admin_unit_id=other.id, agency_id=retired, priority=1)]
+        s.add_all(rules)
+        s.flush()
+        by_district, at_night, _ = (r.id for r in rules)
+        cases = {(ward.id, 12): (committee, by_district), (ward.id, 22): (police, at_night),
+                 (other.id, 12): (city, None), (None, 3): (police, at_night)}
+        for (unit_id, hour), (agency, rule_id) in cases.items():
+            decision = decide(s, lighting.id, unit_id, hour)
+            assert (decision.agency_id, decision.rule and decision.rule.id) == (agency, rule_id), (unit_id, hour)
+            at = datetime(2026, 10, 19, (hour - 7) % 24, 0)  # that local hour, in naive UTC
+            assert choose_agency(s, lighting.id, unit_id, at, HUE) == agency
+        weighed = decide(s, lighting.id, ward.id, 12)
+        assert [r.id for r in weighed.rules] == [by_district, at_night]  # not the rule to a retired agency
+        assert weighed.parents == (district.id, province.id)
