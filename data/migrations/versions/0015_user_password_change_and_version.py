@@ -5,7 +5,7 @@ user reaches only the "change your password" page until they choose their own. `
 admins' changes to an account, so that of two admins editing the same user at once the second is told
 that someone else changed it meanwhile. Existing accounts keep their passwords (false) and start at 0.
 
-Revision ID: 0016
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-09 09:00:00
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0016'
+revision = '0015'
 down_revision = '0014'
 branch_labels = None
 depends_on = None
