@@ -24,15 +24,19 @@ STATUS_COLOUR = {
 }
 
 
-def page_guard(page: str) -> Any | None:
-    """None when the current user may open ``page``; else what to show instead (login or refusal)."""
+def page_guard(page: str, path: str | None = None) -> Any | None:
+    """None when the current user may open ``page``; else what to show instead (login or refusal).
+
+    ``path``: the page's address when it is not ``/<page>`` (``/admin/cameras``), to come back to after login.
+    """
+    path = path or f"/{page}"
     if not current_user.is_authenticated:
-        return html.Div([dcc.Location(id="shell-redirect", href=f"/login?required=1&next=/{page}"),
+        return html.Div([dcc.Location(id="shell-redirect", href=f"/login?required=1&next={path}"),
                          dbc.Alert(t("login.required"), color="info")])
     if not current_user.may_open(page):
         from dashboard.auth import audit_action  # auth builds on these components
 
-        audit_action("denied", target=f"page:/{page}")
+        audit_action("denied", target=f"page:{path}")
         return dbc.Alert(t("login.forbidden"), color="warning", className="m-4")
     return None
 

@@ -24,7 +24,8 @@ MIN_PASSWORD = 10
 PAGE_ROLES: dict[str, frozenset[Role]] = {
     "overview": frozenset(Role),
     "map": frozenset(Role),
-    "cameras": frozenset({Role.OPERATOR, Role.LEADER, Role.ADMIN}),
+    # Agency staff see only the camera groups granted to them (data/cameras/access.py).
+    "cameras": frozenset({Role.OPERATOR, Role.LEADER, Role.AGENCY, Role.ADMIN}),
     "reports": frozenset({Role.OPERATOR, Role.ANALYST, Role.AGENCY, Role.ADMIN, Role.LEADER}),
     "kpis": frozenset(Role),
     "hotline": frozenset({Role.OPERATOR, Role.ADMIN}),
@@ -33,6 +34,7 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "warnings": frozenset({Role.OPERATOR, Role.ADMIN}),
     "alerts": frozenset({Role.OPERATOR, Role.LEADER, Role.ADMIN}),
     "environment": frozenset(Role),
+    "admin-cameras": frozenset({Role.ADMIN}),
 }
 # Roles that may read a reporter's name and phone (sealed from agencies and the public).
 SEES_REPORTER = frozenset({Role.OPERATOR, Role.ADMIN})
