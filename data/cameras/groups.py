@@ -67,7 +67,8 @@ def _free_name(session: Session, name: str, group_id: int | None = None) -> None
 
 def groups(session: Session) -> list[GroupRow]:
     """Every group with how many cameras it holds, by name."""
-    counts = dict(session.execute(select(Camera.group_id, func.count()).group_by(Camera.group_id)).tuples().all())
+    counts = {group_id: n for group_id, n in session.execute(select(Camera.group_id, func.count())
+                                                             .group_by(Camera.group_id))}
     rows = session.execute(select(CameraGroup.id, CameraGroup.code, CameraGroup.name).order_by(CameraGroup.name))
     return [GroupRow(r.id, r.code, r.name, int(counts.get(r.id, 0))) for r in rows]
 
@@ -130,6 +131,7 @@ def delete_group(session: Session, who: Who, group_id: int) -> None:
     grants = list(session.scalars(select(CameraGroupGrant).where(CameraGroupGrant.group_id == group_id)))
     for grant in grants:
         session.delete(grant)
+    session.flush()  # the grants go first: they point at the group
     session.delete(group)
     who.record(session, "admin.camera_group.delete", f"camera_group:{group_id}",
                {"before": {"code": group.code, "name": group.name, "grants": len(grants)}, "after": None})
@@ -217,7 +219,7 @@ def grants(session: Session) -> list[GrantRow]:
 
 def grantee_choices(session: Session) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """(agencies, wards) that a group can be granted to, as (id, name) by name."""
-    agencies = session.execute(select(Agency.id, Agency.name).where(Agency.active).order_by(Agency.name)).tuples()
+    agencies = session.execute(select(Agency.id, Agency.name).where(Agency.active).order_by(Agency.name))
     wards = session.execute(select(AdminUnit.id, AdminUnit.name).where(AdminUnit.level.not_in(UPPER_LEVELS))
-                            .order_by(AdminUnit.name)).tuples()
-    return list(agencies), list(wards)
+                            .order_by(AdminUnit.name))
+    return [(r.id, r.name) for r in agencies], [(r.id, r.name) for r in wards]
