@@ -68,6 +68,7 @@ def _seed(runtime: Runtime, rtsp: RtspServer) -> tuple[int, int, int, int]:
         s.add_all(cameras)
         s.flush()
         groups.grant(s, ADMIN, traffic.id, agency_id=w.agency_a)
+        assert w.staff_a.user_id is not None
         return cameras[0].id, cameras[1].id, cameras[2].id, w.staff_a.user_id
 
 
