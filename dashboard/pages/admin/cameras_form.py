@@ -58,11 +58,12 @@ def form_section(pick_options: list[dict[str, Any]], group_names: list[str]) -> 
         dbc.Button(t("acam.test"), id=ids.TEST, color="secondary", className="me-2"),
         dbc.Button(t("acam.save"), id=ids.SAVE, color="primary", className="me-2"),
         dbc.Button(t("acam.disable"), id=ids.TOGGLE, color="danger", outline=True, disabled=True, className="me-2"),
-        dbc.Button(t("acam.new"), id=ids.NEW, color="link"),
+        dbc.Button(t("acam.new"), id=ids.NEW, color="secondary", outline=True),
     ], className="my-2")
     return html.Div([
         dbc.Label(t("acam.pick"), html_for=ids.PICK),
-        dbc.Select(id=ids.PICK, options=[{"label": t("acam.pick.new"), "value": ""}, *pick_options], value=""),
+        dbc.Select(id=ids.PICK, options=[{"label": t("acam.pick.new"), "value": ids.NEW_CAMERA}, *pick_options],
+                   value=ids.NEW_CAMERA),
         html.P(t("acam.url_note"), className="small text-muted mt-2"),
         fields, buttons,
         html.Div(id=ids.FORM_MESSAGE, role="status"),
@@ -89,7 +90,7 @@ def pick_options() -> tuple[list[dict[str, Any]], list[str]]:
                     Input(ids.CHANGED, "data"), prevent_initial_call=True)
 def refresh_choices(_: Any) -> Any:
     options, names = pick_options()
-    return [{"label": t("acam.pick.new"), "value": ""}, *options], _group_options(names)
+    return [{"label": t("acam.pick.new"), "value": ids.NEW_CAMERA}, *options], _group_options(names)
 
 
 def _form_values(camera: Camera | None) -> list[Any]:
@@ -112,9 +113,11 @@ def _toggle(camera: Camera | None) -> tuple[str, bool]:
 @callbacks.callback(*[Output(f, "value") for f in FIELDS], Output(ids.EDITING, "data"),
                     Output(ids.TOGGLE, "children"), Output(ids.TOGGLE, "disabled"),
                     Output(ids.FORM_MESSAGE, "children"), Output(ids.TEST_RESULT, "children"),
-                    Input(ids.PICK, "value"), prevent_initial_call=True)
-def load(picked: str | None) -> Any:
+                    Input(ids.PICK, "value"), State(ids.EDITING, "data"), prevent_initial_call=True)
+def load(picked: str | None, editing: dict[str, int] | None) -> Any:
     """Fill the form with the picked camera (URLs masked), or empty it for a new one."""
+    if editing and picked == str(editing.get("id")):
+        raise PreventUpdate  # the camera just saved: the form already holds it (and its message)
     with runtime_of().session() as session:
         camera = session.get(Camera, int(picked)) if picked and picked.isdigit() else None
         return (*_form_values(camera), _editing(camera), *_toggle(camera), None, None)
@@ -124,7 +127,7 @@ def load(picked: str | None) -> Any:
 def start_new(clicks: int | None) -> Any:
     if not clicks:
         raise PreventUpdate
-    return ""
+    return ids.NEW_CAMERA
 
 
 def _number(value: Any) -> float | None:
@@ -153,6 +156,7 @@ def _alert(text: str, colour: str) -> Any:
                     Output(ids.SUB_STREAM_URL, "value", allow_duplicate=True),
                     Output(ids.TOGGLE, "children", allow_duplicate=True),
                     Output(ids.TOGGLE, "disabled", allow_duplicate=True),
+                    Output(ids.PICK, "options", allow_duplicate=True), Output(ids.PICK, "value", allow_duplicate=True),
                     Input(ids.SAVE, "n_clicks"), *[State(f, "value") for f in FIELDS], State(ids.EDITING, "data"),
                     prevent_initial_call=True)
 def save(clicks: int | None, *values: Any) -> Any:
@@ -168,11 +172,13 @@ def save(clicks: int | None, *values: Any) -> Any:
             else:
                 camera = create_camera(session, who(), data)
             session.flush()
-            result = (_editing(camera), masked(camera.stream_url), masked(camera.sub_stream_url), *_toggle(camera))
+            result = ({"id": camera.id, "version": camera.version}, masked(camera.stream_url),
+                      masked(camera.sub_stream_url), *_toggle(camera))
     except IocError as exc:
-        return no_update, _alert(exc.message, "danger"), no_update, no_update, no_update, no_update, no_update
+        return no_update, _alert(exc.message, "danger"), *[no_update] * 7
     message = _alert(t("acam.saved" if editing else "acam.added").format(code=data.code.strip()), "success")
-    return result[0], message, time.time(), *result[1:]
+    options = [{"label": t("acam.pick.new"), "value": ids.NEW_CAMERA}, *pick_options()[0]]
+    return result[0], message, time.time(), *result[1:], options, str(result[0]["id"])
 
 
 @callbacks.callback(Output(ids.EDITING, "data", allow_duplicate=True),

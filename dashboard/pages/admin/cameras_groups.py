@@ -24,6 +24,7 @@ from data.core.errors import IocError
 
 callbacks = PageCallbacks()
 CHOICE_OUTPUTS = (ids.GROUP_PICK, ids.GRANT_GROUP, ids.GRANT_PICK)
+NONE = "-"  # the value of "nothing chosen" (a Select shows an empty value as a blank box)
 
 
 def _options(pairs: list[tuple[int, str]]) -> list[dict[str, Any]]:
@@ -32,7 +33,7 @@ def _options(pairs: list[tuple[int, str]]) -> list[dict[str, Any]]:
 
 def _select(label: str, ident: str, options: list[dict[str, Any]], empty: str) -> Any:
     return html.Div([dbc.Label(t(label), html_for=ident),
-                     dbc.Select(id=ident, options=[{"label": t(empty), "value": ""}, *options], value="")],
+                     dbc.Select(id=ident, options=[{"label": t(empty), "value": NONE}, *options], value=NONE)],
                     className="mb-2")
 
 
@@ -190,5 +191,5 @@ def revoke(clicks: int | None, picked: str | None) -> Any:
 def redraw(_: Any) -> Any:
     with runtime_of().session() as session:
         choices = _choices(session)
-        empty = {"label": t("acam.choose"), "value": ""}
+        empty = {"label": t("acam.choose"), "value": NONE}
         return (*[[empty, *choices[i]] for i in CHOICE_OUTPUTS], _groups_table(session), _grants_table(session))

@@ -7,7 +7,6 @@ name (admin only), and the browser tests find the page's parts by these ids.
 from __future__ import annotations
 
 P = "admin-cameras-"
-TABS = P + "tabs"
 CHANGED = P + "changed"  # bumped by every write: the list, the pickers and the groups redraw
 MESSAGE = P + "message"
 
@@ -17,6 +16,7 @@ TICK = P + "tick"
 
 # The form
 PICK = P + "pick"
+NEW_CAMERA = "new"  # the picker's value for "a new camera"
 EDITING = P + "editing"  # {"id", "version"} of the camera in the form, or None for a new one
 CODE = P + "code"
 NAME = P + "name"
@@ -40,6 +40,7 @@ FORM_MESSAGE = P + "form-message"
 UPLOAD = P + "upload"
 FILE = P + "file"
 FILE_NAME = P + "file-name"
+UPLOAD_LABELLED = P + "upload-labelled"
 RUN = P + "run"
 REPORT = P + "report"
 PROBLEMS = P + "problems"

@@ -38,10 +38,26 @@ def import_section() -> Any:
         dcc.Upload(id=ids.UPLOAD, children=html.Div(t("acam.import.upload"), id=ids.FILE_NAME),
                    accept=".csv,.txt,.xlsx", max_size=MAX_UPLOAD,
                    className="border border-2 rounded p-3 text-center", style={"borderStyle": "dashed"}),
-        dcc.Store(id=ids.FILE),
+        dcc.Store(id=ids.FILE), dcc.Store(id=ids.UPLOAD_LABELLED),
         dbc.Button(t("acam.import.run"), id=ids.RUN, color="primary", disabled=True, className="my-3"),
         html.Div(id=ids.REPORT, role="status"),
     ])
+
+
+# dcc.Upload renders its file input without a label (screen readers announce "file, button" and nothing
+# more): give it the drop zone's own words once the page has drawn it.
+callbacks.clientside(
+    """function (label) {
+        var tries = 0;
+        (function name() {  // the drop zone may draw its input a moment after this runs
+            var input = document.querySelector("#admin-cameras-upload input[type=file]");
+            if (input) { input.setAttribute("aria-label", String(label)); }
+            else if (tries++ < 50) { setTimeout(name, 100); }
+        })();
+        return true;
+    }""",
+    Output(ids.UPLOAD_LABELLED, "data"), Input(ids.FILE_NAME, "children"),
+)
 
 
 def _decoded(contents: str) -> bytes:
