@@ -71,70 +71,78 @@ class CameraDoor:
             record_view(session, who(), camera, how, quality, self._runtime.settings.streams_view_audit_window_s)
 
 
-def make_camera_blueprint(runtime: Runtime) -> Blueprint:
-    """Offer/answer, snapshot, MJPEG and status of cameras, for logged-in users only."""
-    bp = Blueprint("camera_api", __name__)
-    gateway = GatewayClient(runtime.settings.streams_base_url, runtime.settings.streams_internal_token)
-    door = CameraDoor(runtime)
+class CameraRoutes:
+    """The routes of the camera API: each admits the user through the door, asks the gateway, audits."""
 
-    @bp.before_request
-    def _require_login() -> Any:
-        if not current_user.is_authenticated:
-            return jsonify({"ok": False, "error": "Cần đăng nhập"}), 401
-        may_open = getattr(current_user, "may_open", None)
-        if may_open is not None and not may_open("cameras"):
-            raise Forbidden("Tài khoản này không được xem camera")
-        return None
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._gateway = GatewayClient(runtime.settings.streams_base_url, runtime.settings.streams_internal_token)
+        self._door = CameraDoor(runtime)
 
-    @bp.errorhandler(IocError)
-    def _error(exc: IocError) -> Any:
-        return jsonify({"ok": False, "error": exc.message}), exc.status
-
-    @bp.post("/<int:camera_id>/offer")
-    def offer(camera_id: int) -> Any:
+    def offer(self, camera_id: int) -> Any:
         body = _offer_body()
-        camera = door.admit(camera_id)
-        upstream = gateway.request("POST", f"/internal/cameras/{camera_id}/offer", OFFER_TIMEOUT_S,
-                                   user_id=who().user_id, json=body)
+        camera = self._door.admit(camera_id)
+        upstream = self._gateway.request("POST", f"/internal/cameras/{camera_id}/offer", OFFER_TIMEOUT_S,
+                                         user_id=who().user_id, json=body)
         if upstream.status_code != 200:
             raise gateway_error(upstream)
-        door.watched(camera, "webrtc", body["quality"])
+        self._door.watched(camera, "webrtc", body["quality"])
         answer = upstream.json()
         return jsonify({"sdp": answer["sdp"], "type": answer["type"], "transcoding": bool(answer["transcoding"])})
 
-    @bp.get("/<int:camera_id>/snapshot.jpg")
-    def snapshot(camera_id: int) -> Any:
+    def snapshot(self, camera_id: int) -> Any:
         quality = _quality()
-        camera = door.admit(camera_id)
-        path = f"/internal/cameras/{camera_id}/snapshot.jpg"
-        upstream = gateway.request("GET", path, OFFER_TIMEOUT_S, user_id=who().user_id, params={"quality": quality})
+        camera = self._door.admit(camera_id)
+        upstream = self._gateway.request("GET", f"/internal/cameras/{camera_id}/snapshot.jpg", OFFER_TIMEOUT_S,
+                                         user_id=who().user_id, params={"quality": quality})
         if upstream.status_code != 200:
             raise gateway_error(upstream)
-        door.watched(camera, "snapshot", quality)
+        self._door.watched(camera, "snapshot", quality)
         return Response(upstream.content, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
 
-    @bp.get("/<int:camera_id>/mjpeg")
-    def mjpeg(camera_id: int) -> Any:
+    def mjpeg(self, camera_id: int) -> Any:
         quality = _quality()
-        camera = door.admit(camera_id)
-        path = f"/internal/cameras/{camera_id}/mjpeg"
-        upstream = gateway.request("GET", path, STREAM_READ_TIMEOUT_S, user_id=who().user_id,
-                                   params={"quality": quality}, stream=True)
+        camera = self._door.admit(camera_id)
+        upstream = self._gateway.request("GET", f"/internal/cameras/{camera_id}/mjpeg", STREAM_READ_TIMEOUT_S,
+                                         user_id=who().user_id, params={"quality": quality}, stream=True)
         if upstream.status_code != 200:
             error = gateway_error(upstream)
             upstream.close()
             raise error
-        door.watched(camera, "mjpeg", quality)
+        self._door.watched(camera, "mjpeg", quality)
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}  # no proxy may buffer a live stream
         content_type = upstream.headers.get("Content-Type", "multipart/x-mixed-replace")
         return Response(stream_with_context(_relay(upstream)), content_type=content_type, headers=headers)
 
-    @bp.get("/status")
-    def status() -> Any:
-        with runtime.session() as session:
+    def status(self) -> Any:
+        with self._runtime.session() as session:
             rows = camera_rows(session, scope=scope_of(session, who().user_id))
         return jsonify([{key: row.get(key) for key in STATUS_FIELDS} for row in rows])
 
+
+def _require_login() -> Any:
+    if not current_user.is_authenticated:
+        return jsonify({"ok": False, "error": "Cần đăng nhập"}), 401
+    may_open = getattr(current_user, "may_open", None)
+    if may_open is not None and not may_open("cameras"):
+        raise Forbidden("Tài khoản này không được xem camera")
+    return None
+
+
+def _error(exc: IocError) -> Any:
+    return jsonify({"ok": False, "error": exc.message}), exc.status
+
+
+def make_camera_blueprint(runtime: Runtime) -> Blueprint:
+    """Offer/answer, snapshot, MJPEG and status of cameras, for logged-in users only."""
+    bp = Blueprint("camera_api", __name__)
+    routes = CameraRoutes(runtime)
+    bp.before_request(_require_login)
+    bp.register_error_handler(IocError, _error)
+    bp.add_url_rule("/<int:camera_id>/offer", "offer", routes.offer, methods=["POST"])
+    bp.add_url_rule("/<int:camera_id>/snapshot.jpg", "snapshot", routes.snapshot)
+    bp.add_url_rule("/<int:camera_id>/mjpeg", "mjpeg", routes.mjpeg)
+    bp.add_url_rule("/status", "status", routes.status)
     return bp
 
 
