@@ -146,13 +146,13 @@ def test_the_gateway_refuses_on_its_own(site: Site) -> None:
     assert nobody.status_code == 403 and "X-IOC-User" in nobody.json()["error"]
 
 
-def _router(session: requests.Session, site: Site, path: str) -> str:
+def _router(session: requests.Session, site: Site, path: str, search: str = "") -> str:
     deps = session.get(f"{site.url}/_dash-dependencies", timeout=30).json()
     router = next(d for d in deps if d["output"] == ".._pages_content.children..._pages_store.data..")
     body: dict[str, Any] = {
         "output": router["output"],
         "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": d["id"], "property": d["property"], "value": path if d["property"] == "pathname" else ""}
+        "inputs": [{"id": d["id"], "property": d["property"], "value": path if d["property"] == "pathname" else search}
                    for d in router["inputs"]],
         "state": [], "changedPropIds": ["_pages_location.pathname"],
     }
@@ -168,6 +168,36 @@ def test_the_wall_shows_an_agency_user_their_cameras_only(site: Site) -> None:
     operator = _router(site.login("vanhanh"), site, "/cameras")
     assert all(f"Camera {code}" in operator for code in ("IN", "OUT", "NONE"))
     assert "admin-cameras" not in _router(site.login("donvi-a"), site, "/admin/cameras")  # refused: admins only
+
+
+def test_the_audit_page_lists_the_views_by_kind(site: Site) -> None:
+    agency = site.login("donvi-a")
+    assert agency.get(f"{site.url}/api/cameras/{site.inside}/snapshot.jpg", timeout=60).status_code == 200
+    page = json.loads(_router(_admin_session(site), site, "/audit", "?action=camera."))
+    rows = [[str(cell["props"]["children"]) for cell in row["props"]["children"]] for row in _table_rows(page)]
+    assert rows, "the audit table is empty"
+    assert {row[2] for row in rows} <= {"camera.view", "camera.snapshot"}  # only the kind asked for
+    assert ["donvi-a", "camera.snapshot", f"camera:{site.inside}", "127.0.0.1"] in [row[1:5] for row in rows]
+
+
+def _table_rows(tree: Any) -> list[Any]:
+    """The rows of the audit table in a layout as Dash serialises it."""
+    if isinstance(tree, list):
+        return [row for item in tree for row in _table_rows(item)]
+    if not isinstance(tree, dict):
+        return []
+    props = tree.get("props") if isinstance(tree.get("props"), dict) else None
+    if props is not None and props.get("id") == "audit-table":
+        body = next(part for part in props["children"] if part["type"] == "Tbody")
+        return list(body["props"]["children"])
+    return [row for value in (props or tree).values() for row in _table_rows(value)]
+
+
+def _admin_session(site: Site) -> requests.Session:
+    with site.runtime.session() as s:
+        if s.scalar(select(User.id).where(User.username == "quantri-camera")) is None:
+            s.add(User(username="quantri-camera", password_hash=hash_password(PASSWORD), role="admin"))
+    return site.login("quantri-camera")
 
 
 def test_camera_health_on_the_live_feed_follows_the_groups() -> None:
