@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from data.core.settings import load_settings  # noqa: E402
-from data.models import Camera  # noqa: E402
+from data.models import Camera, Role, User  # noqa: E402
 from data.runtime import build_runtime  # noqa: E402
 from streams.demo import clip_paths, draw_street, write_clip  # noqa: E402
 
@@ -114,6 +114,7 @@ def make_database(directory: Path, rtsp_port: int) -> str:
     url = f"sqlite:///{directory / 'bench.sqlite3'}"
     runtime = build_runtime(load_settings(database_url=url, redis_url=None, demo=False))
     with runtime.session() as db:
+        db.add(User(id=1, username="bench", password_hash="x", role=Role.OPERATOR))
         for i in range(1, CAMERAS + 1):
             db.add(Camera(id=i, code=f"B{i:02d}", name=f"Bench {i}", stream_url=f"rtsp://127.0.0.1:{rtsp_port}/c{i}"))
     runtime.close()
@@ -202,7 +203,8 @@ class Receiver:
         await self.pc.setLocalDescription(await self.pc.createOffer())
         offer = {"sdp": self.pc.localDescription.sdp, "type": "offer", "quality": "main"}
         url = f"{base}/internal/cameras/{camera_id}/offer"
-        async with http.post(url, json=offer, headers={"X-IOC-Token": TOKEN}) as response:
+        # The gateway serves a camera only to a named user who may watch it: the bench's operator (id 1).
+        async with http.post(url, json=offer, headers={"X-IOC-Token": TOKEN, "X-IOC-User": "1"}) as response:
             answer = await response.json()
             if response.status != 200:
                 raise RuntimeError(f"offer refused: {answer}")

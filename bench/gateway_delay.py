@@ -41,7 +41,7 @@ from gateway_cpu import TOKEN, free_port, gateway, rtsp_server  # noqa: E402
 
 from dashboard.api.cameras import make_camera_blueprint  # noqa: E402
 from data.core.settings import load_settings  # noqa: E402
-from data.models import Camera  # noqa: E402
+from data.models import Camera, Role, User  # noqa: E402
 from data.runtime import build_runtime  # noqa: E402
 
 CHROMIUM = os.environ.get("IOC_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -174,6 +174,7 @@ def main() -> None:
         runtime = build_runtime(load_settings(database_url=database_url, redis_url=None, demo=False))
         with runtime.session() as db:
             db.add(Camera(id=1, code="CLOCK", name="Clock", stream_url=f"rtsp://127.0.0.1:{rtsp_port}/clk"))
+            db.add(User(id=1, username="bench", password_hash="x", role=Role.OPERATOR))  # BenchUser: watches all
         runtime.close()
         results: dict[str, tuple[list[float], list[float]]] = {}
         for mode in args.modes.split(","):

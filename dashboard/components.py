@@ -25,8 +25,10 @@ STATUS_COLOUR = {
 
 
 def page_guard(page: str, path: str | None = None) -> Any | None:
-    """None when the current user may open ``page`` (at ``path``, default ``/page``); else what to show
-    instead (login or refusal)."""
+    """None when the current user may open ``page``; else what to show instead (login or refusal).
+
+    ``path``: the page's address when it is not ``/<page>`` (``/admin/cameras``), to come back to after login.
+    """
     path = path or f"/{page}"
     if not current_user.is_authenticated:
         return html.Div([dcc.Location(id="shell-redirect", href=f"/login?required=1&next={path}"),

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from data.cameras.access import EVERYTHING, CameraScope
 from data.reports.filters import ReportFilter
 
 
@@ -14,12 +15,14 @@ from data.reports.filters import ReportFilter
 class MapView:
     """What a layer may need to know besides the filter: the zoom decides the density cell size,
     ``shade`` the figure the boundaries are coloured by (``layers.boundaries.MEASURES``), ``tz`` (the
-    city's, ``Settings.timezone``) the zone of the times a layer writes for people."""
+    city's, ``Settings.timezone``) the zone of the times a layer writes for people, ``cameras`` the
+    cameras the viewer may see (agency and ward users: the groups granted to them)."""
 
     zoom: int = 13
     lang: str = "vi"
     shade: str = "open"
     tz: str = "Asia/Ho_Chi_Minh"
+    cameras: CameraScope = EVERYTHING
 
 
 class Layer(Protocol):

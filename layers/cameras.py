@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from data.cameras.listing import camera_rows
 from data.reports.filters import ReportFilter
-from data.reports.queries import camera_rows
 from layers.base import MapView, feature_collection, point_feature
 
 STATE_COLOURS = {"online": "#198754", "stale": "#fd7e14", "offline": "#dc3545", "unknown": "#6c757d"}
@@ -31,7 +31,7 @@ class CamerasLayer:
     default_on = True
 
     def load(self, session: Session, filters: ReportFilter, view: MapView) -> dict[str, Any]:
-        return camera_features(camera_rows(session))
+        return camera_features(camera_rows(session, scope=view.cameras))
 
     def component(self, data: dict[str, Any], view: MapView) -> Any:
         import dash_leaflet as dl

@@ -7,6 +7,7 @@ app except for the WebRTC media itself. ``run_gateway_in_thread`` runs it inside
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hmac
 import logging
@@ -18,7 +19,9 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from sqlalchemy import select
 
-from data.core.errors import InvalidInput, IocError, NotFound
+from data.cameras.access import viewable_camera
+from data.cameras.urls import URL_MESSAGES, url_reason
+from data.core.errors import Forbidden, InvalidInput, IocError
 from data.core.runtime import Runtime
 from data.models import Camera
 from streams.demo import DemoCameras
@@ -28,11 +31,13 @@ from streams.motion_watch import MotionWatch
 from streams.patrol import Patrol
 from streams.peers import PeerManager, check_offer
 from streams.pool import PooledLoop
+from streams.probe import ProbeFailed, probe
 from streams.snapshot import MULTIPART_BOUNDARY, mjpeg_jpegs, multipart_part, snapshot_jpeg
 from streams.source import SourceConfig
 
 log = logging.getLogger(__name__)
 TOKEN_HEADER = "X-IOC-Token"
+USER_HEADER = "X-IOC-User"  # the signed-in user a camera is served to: the gateway checks their access too
 QUALITIES = ("sub", "main")
 MJPEG_IDLE_S = 5.0  # how often a silent MJPEG stream checks that its client is still there
 SERVER_SHUTDOWN_S = 5.0  # open requests get this long once the gateway stops
@@ -86,16 +91,29 @@ class Gateway:
             except TimeoutError:
                 log.warning("gateway: stopping the %s took over %.0f s; left behind", name, bound)
 
-    async def camera(self, camera_id: int, quality: str) -> CameraRef:
-        """The camera to pull for a request; its URL never leaves the gateway."""
+    async def camera(self, camera_id: int, quality: str, user_id: int) -> CameraRef:
+        """The camera to pull for ``user_id``, who must be allowed to watch it; its URL never leaves the gateway."""
         if quality not in QUALITIES:
             raise InvalidInput("Chất lượng hình phải là 'sub' hoặc 'main'")
         loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(None, self._load_camera, camera_id, quality)
-        if found is None:
-            raise NotFound("Không tìm thấy camera")
-        code, url = found
+        code, url = await loop.run_in_executor(None, self._load_camera, camera_id, quality, user_id)
         return CameraRef(camera_id, code, await self.demo.resolve(url))
+
+    async def probe(self, url: str) -> dict[str, Any]:
+        """One picture and the codec, size and rate of a URL not saved yet (the admin's "test connection")."""
+        settings = self.runtime.settings
+        real = await self.demo.resolve(url)
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(settings.streams_probe_timeout_s + 5):  # FFmpeg's own bound comes first
+                found = await loop.run_in_executor(None, probe, real, settings.streams_probe_timeout_s,
+                                                   settings.streams_jpeg_quality)
+        except TimeoutError:
+            raise IocError(f"Camera không trả lời sau {settings.streams_probe_timeout_s:.0f} giây.", status=422,
+                           title="Không kết nối được") from None
+        except ProbeFailed as failed:
+            raise IocError(failed.message, status=422, title="Không kết nối được") from None
+        return {"ok": True, **found.as_json(), "jpeg": base64.b64encode(found.jpeg).decode()}
 
     async def idle_candidates(self) -> list[CameraRef]:
         """Every enabled camera's sub-stream (or stream), for the patrol and the motion watch; URLs stay here."""
@@ -109,11 +127,9 @@ class Gateway:
                                    .where(Camera.enabled)).all()
         return [(r.id, r.code, r.sub_stream_url or r.stream_url) for r in rows]
 
-    def _load_camera(self, camera_id: int, quality: str) -> tuple[str, str] | None:
+    def _load_camera(self, camera_id: int, quality: str, user_id: int) -> tuple[str, str]:
         with self.runtime.session() as session:
-            camera = session.get(Camera, camera_id)
-            if camera is None or not camera.enabled:
-                return None
+            camera = viewable_camera(session, user_id, camera_id)  # the web checked too: this is the second lock
             use_sub = quality == "sub" and bool(camera.sub_stream_url)
             return camera.code, (camera.sub_stream_url if use_sub else camera.stream_url) or ""
 
@@ -133,6 +149,7 @@ def create_gateway(runtime: Runtime) -> web.Application:
     app.router.add_get("/internal/cameras/{camera_id:\\d+}/snapshot.jpg", _snapshot)
     app.router.add_get("/internal/cameras/{camera_id:\\d+}/mjpeg", _mjpeg)
     app.router.add_get("/internal/status", _status)
+    app.router.add_post("/internal/probe", _probe)
     return app
 
 
@@ -168,20 +185,33 @@ def _camera_id(request: web.Request) -> int:
     return int(request.match_info["camera_id"])
 
 
-async def _healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
+def _viewer(request: web.Request) -> int:
+    """The user a camera is served to, as the web app names them; no camera is served to nobody."""
+    given = request.headers.get(USER_HEADER, "")
+    if not given.isascii() or not given.isdigit():
+        raise Forbidden("Máy chủ video chỉ phát camera cho một người dùng đã đăng nhập (thiếu X-IOC-User)")
+    return int(given)
 
 
-async def _offer(request: web.Request) -> web.Response:
-    gateway = request.app[GATEWAY]
+async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
         body: Any = await request.json()
     except ValueError:
         raise InvalidInput("Yêu cầu không phải JSON") from None
     if not isinstance(body, dict):
         raise InvalidInput("Yêu cầu không phải JSON")
+    return body
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def _offer(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    body = await _json_body(request)
     offer = check_offer(body.get("sdp"), body.get("type"))
-    camera = await gateway.camera(_camera_id(request), str(body.get("quality") or "sub"))
+    camera = await gateway.camera(_camera_id(request), str(body.get("quality") or "sub"), _viewer(request))
     answer = await gateway.peers.answer(camera, offer)
     return web.json_response({"sdp": answer.sdp, "type": answer.type, "transcoding": answer.transcoding})
 
@@ -189,7 +219,7 @@ async def _offer(request: web.Request) -> web.Response:
 async def _snapshot(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     settings = gateway.runtime.settings
-    camera = await gateway.camera(_camera_id(request), request.query.get("quality", "sub"))
+    camera = await gateway.camera(_camera_id(request), request.query.get("quality", "sub"), _viewer(request))
     async with gateway.hub.lease(camera) as source:
         jpeg = await snapshot_jpeg(source, settings.streams_jpeg_quality, settings.streams_open_timeout_s + 2)
     if jpeg is None:
@@ -200,7 +230,7 @@ async def _snapshot(request: web.Request) -> web.Response:
 async def _mjpeg(request: web.Request) -> web.StreamResponse:
     gateway = request.app[GATEWAY]
     settings = gateway.runtime.settings
-    camera = await gateway.camera(_camera_id(request), request.query.get("quality", "sub"))
+    camera = await gateway.camera(_camera_id(request), request.query.get("quality", "sub"), _viewer(request))
     response = web.StreamResponse(
         headers={
             "Content-Type": f"multipart/x-mixed-replace; boundary={MULTIPART_BOUNDARY}",
@@ -223,6 +253,16 @@ async def _mjpeg(request: web.Request) -> web.StreamResponse:
         finally:
             track.stop()
     return response
+
+
+async def _probe(request: web.Request) -> web.Response:
+    url = (await _json_body(request)).get("url")
+    if not isinstance(url, str):
+        raise InvalidInput("Thiếu địa chỉ luồng để thử")
+    reason = url_reason(url.strip())  # never a local file or another scheme FFmpeg would open
+    if reason is not None:
+        raise InvalidInput(URL_MESSAGES[reason])
+    return web.json_response(await request.app[GATEWAY].probe(url.strip()))
 
 
 async def _status(request: web.Request) -> web.Response:

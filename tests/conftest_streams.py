@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+import sqlalchemy as sa
 from flask import Flask, redirect, send_from_directory
 from flask_login import LoginManager, UserMixin, login_user
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -24,7 +25,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from dashboard.api.cameras import make_camera_blueprint
 from data.core.runtime import Runtime
 from data.core.settings import load_settings
-from data.models import Camera
+from data.models import Camera, Role, User
 from data.runtime import build_runtime
 from streams.gateway import GatewayThread, run_gateway_in_thread
 from tests.browser import free_port
@@ -119,8 +120,27 @@ def running_gateway(runtime: Runtime) -> Iterator[GatewayThread]:
             pytest.fail("the stream gateway did not stop within its bounds (see the log)", pytrace=False)
 
 
+VIEWER = "vanhanh-video"  # the operator the small web app signs in: operators watch every camera
+
+
 class ViewerUser(UserMixin):
-    id = "1"
+    """The signed-in viewer of the small web app: a real operator row (the camera API checks its access)."""
+
+    def __init__(self, user_id: int) -> None:
+        self.id = str(user_id)
+        self.username = VIEWER
+
+
+def viewer_id(runtime: Runtime) -> int:
+    """The viewer's user id, the row made on first use."""
+    with runtime.session() as session:
+        found = session.scalar(sa.select(User.id).where(User.username == VIEWER))
+        if found is None:
+            user = User(username=VIEWER, password_hash="x", role=Role.OPERATOR)
+            session.add(user)
+            session.flush()
+            found = user.id
+        return found
 
 
 @dataclass
@@ -146,12 +166,13 @@ def make_web_app(runtime: Runtime) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY="streams-test-secret-key")
     login = LoginManager(app)
-    login.user_loader(lambda user_id: ViewerUser() if user_id == "1" else None)
+    viewer = viewer_id(runtime)
+    login.user_loader(lambda user_id: ViewerUser(viewer) if user_id == str(viewer) else None)
     app.register_blueprint(make_camera_blueprint(runtime), url_prefix="/api/cameras")
 
     @app.get("/test-login")
     def _login() -> Any:
-        login_user(ViewerUser())
+        login_user(ViewerUser(viewer))
         return "ok"
 
     @app.get("/tile/<int:camera_id>")

@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser
 
-from tests.conftest_streams import TOKEN, StreamsEnv, wait_for
+from tests.conftest_streams import TOKEN, StreamsEnv, viewer_id, wait_for
 
 VIEWERS = 3
 FAILURE = "deliberate failure, the run must still end"
@@ -33,7 +33,8 @@ def test_fails_while_viewers_watch_a_transcoded_camera(browser: Browser, streams
                  120, what="the tile to play")
     url = f"{streams_env.runtime.settings.streams_base_url}/internal/cameras/{camera_id}/snapshot.jpg"
     for _ in range(5):
-        assert requests.get(url, headers={"X-IOC-Token": TOKEN}, timeout=60).ok
+        viewer = str(viewer_id(streams_env.runtime))
+        assert requests.get(url, headers={"X-IOC-Token": TOKEN, "X-IOC-User": viewer}, timeout=60).ok
     raise AssertionError(FAILURE)
 
 

@@ -31,14 +31,16 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request, stream_with_context
 from flask_login import current_user
+from sqlalchemy import select
 
 from dashboard.auth import audit_action, session_token
+from dashboard.camera_access import viewer_cameras
 from data.accounts import sessions as login_sessions
 from data.alerts import events as alerts
 from data.core.errors import Forbidden, InvalidInput, IocError
 from data.core.runtime import Runtime
 from data.core.text import ascii_digits
-from data.models import Alert
+from data.models import Alert, Camera
 from layers.registry import LAYERS
 
 log = logging.getLogger(__name__)
@@ -198,8 +200,18 @@ def alert_summary(alert: Alert) -> dict[str, Any]:
             "title": alert.title, "at": alert.created_at.isoformat() + "Z"}
 
 
+def _shown(topic: str, data: dict[str, Any], sees_alerts: bool, cameras: frozenset[int] | None) -> bool:
+    """Whether a screen gets this message: alerts only for their roles, a camera's health only when the
+    viewer may see that camera (``cameras``: the ids an agency or ward user sees; None: every camera)."""
+    if topic in ("alerts", "snapshot"):
+        return sees_alerts
+    if topic == "cameras" and cameras is not None:
+        return data.get("camera_id") in cameras
+    return True
+
+
 def _stream(fanout: Fanout, last_event_id: str | None, sees_alerts: bool,
-            signed_in: Callable[[], bool]) -> Iterator[str]:
+            signed_in: Callable[[], bool], cameras: frozenset[int] | None = None) -> Iterator[str]:
     client = fanout.connect()
     try:
         yield f"retry: 2000\n: {' ' * 2048}\n\n"  # padding: some proxies buffer the first 2 KB
@@ -207,7 +219,7 @@ def _stream(fanout: Fanout, last_event_id: str | None, sees_alerts: bool,
         if replay is None or sees_alerts:
             yield frame(None, "snapshot", fanout.snapshot() if sees_alerts else {"alerts": [], "counts": {}})
         for event_id, topic, data in replay or []:
-            if topic not in ("alerts", "snapshot") or sees_alerts:
+            if _shown(topic, data, sees_alerts, cameras):
                 yield frame(event_id, topic, data)
         yield frame(None, "hello", {"at": time.time(), "epoch": fanout.epoch})
         while not fanout.stopping.is_set():
@@ -221,11 +233,19 @@ def _stream(fanout: Fanout, last_event_id: str | None, sees_alerts: bool,
             if item is None:
                 return
             event_id, topic, data = item
-            if topic in ("alerts", "snapshot") and not sees_alerts:
-                continue
-            yield frame(event_id, topic, data)
+            if _shown(topic, data, sees_alerts, cameras):
+                yield frame(event_id, topic, data)
     finally:
         fanout.disconnect(client)
+
+
+def _cameras_seen(runtime: Runtime) -> frozenset[int] | None:
+    """The camera ids whose health this viewer hears (read when the stream opens); None for every camera."""
+    scope = viewer_cameras(runtime)
+    if scope.everything:
+        return None
+    with runtime.session() as session:
+        return frozenset(session.scalars(select(Camera.id).where(scope.where())))
 
 
 def _still_signed_in(runtime: Runtime, token: str | None) -> bool:
@@ -265,7 +285,7 @@ def make_live_blueprint(runtime: Runtime) -> Blueprint:
         last = request.headers.get("Last-Event-ID") or request.args.get("last")
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         token = session_token()
-        stream = _stream(fanout, last, sees_alerts, lambda: _still_signed_in(runtime, token))
+        stream = _stream(fanout, last, sees_alerts, lambda: _still_signed_in(runtime, token), _cameras_seen(runtime))
         return Response(stream_with_context(stream), mimetype="text/event-stream", headers=headers)
 
     @bp.get("/session")

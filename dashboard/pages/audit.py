@@ -19,7 +19,8 @@ dash.register_page(__name__, path="/audit", name="audit", title="IOC – Nhật 
 
 SHOWN = 300
 # The kinds an administrator filters by (a prefix of the action), as links: the filter is in the URL.
-KINDS = ("login", "denied", "report.", "export.", "import", "rate_limited")
+# "camera.": every view of a camera and every snapshot (Decree 13/2023); "admin.": the admin pages' changes.
+KINDS = ("login", "denied", "report.", "export.", "import", "rate_limited", "camera.", "admin.")
 
 
 def layout(action: str | None = None, **_: Any) -> Any:

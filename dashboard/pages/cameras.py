@@ -1,5 +1,8 @@
 """Camera: the operators' video wall. Layouts, groups, tour, focus, kiosk and pop-on-alert.
 
+Agency and ward users see only the cameras of the groups granted to them (data/cameras/access.py), and
+no pop-on-alert: it would tell them of alerts and reports they may not read.
+
 The state lives in the URL (``/cameras?layout=3x3&group=Giao%20thông&tour=30&kiosk=1&pop=1``) so a
 wall screen can be bookmarked. Everything that needs no server (the grid, the tour, focus, kiosk)
 runs in the browser (assets/ioc_wall.js); the server only answers "which camera should pop" every
@@ -14,12 +17,16 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
+from flask_login import current_user
 
 from dashboard.auth import runtime_of
+from dashboard.camera_access import viewer_cameras
 from dashboard.components import page_guard
 from dashboard.i18n import t
+from data.cameras.listing import camera_rows
 from data.geo.proximity import DEFAULT_RADIUS_M, CameraPoint, camera_to_pop
-from data.reports.queries import camera_rows, incidents_after, newest_incident_ids
+from data.models import Role
+from data.reports.queries import incidents_after, newest_incident_ids
 
 dash.register_page(__name__, path="/cameras", name="cameras", title="IOC – Camera")
 
@@ -36,8 +43,9 @@ def layout(layout: str = "2x2", group: str = "", tour: str = "0", kiosk: str = "
     if refused is not None:
         return refused
     runtime = runtime_of()
+    scope = viewer_cameras(runtime)
     with runtime.session() as session:
-        cameras = camera_rows(session)
+        cameras = camera_rows(session, scope=scope)
         alert_id, report_id = newest_incident_ids(session)
     groups = sorted({c["group"] for c in cameras if c["group"]})
     options = {
@@ -47,7 +55,7 @@ def layout(layout: str = "2x2", group: str = "", tour: str = "0", kiosk: str = "
     }
     return html.Div([
         _toolbar(layout if layout in LAYOUTS else "2x2", group if group in groups or group == ROTATE else "",
-                 tour if tour in TOURS else "0", pop == "1", groups),
+                 tour if tour in TOURS else "0", pop == "1" and scope.everything, groups, scope.everything),
         dcc.Store(id="cameras-list", data=[_tile_data(c) for c in cameras]),
         dcc.Store(id="cameras-options", data=options),
         dcc.Store(id="cameras-page", data=0),
@@ -58,7 +66,7 @@ def layout(layout: str = "2x2", group: str = "", tour: str = "0", kiosk: str = "
         dcc.Store(id="cameras-url-state"),
         dcc.Store(id="cameras-kiosk-applied"),
         dcc.Interval(id="cameras-tour-timer", disabled=True, interval=30_000),
-        dcc.Interval(id="cameras-poll", disabled=pop != "1", interval=POLL_MS),
+        dcc.Interval(id="cameras-poll", disabled=pop != "1" or not scope.everything, interval=POLL_MS),
         html.Div([
             html.Div(id="cameras-wall") if cameras else dbc.Alert(t("cam.none"), color="secondary"),
             html.Div(id="cameras-focus"),
@@ -78,7 +86,7 @@ def _tile_data(camera: dict[str, Any]) -> dict[str, Any]:
     return {"id": camera["id"], "name": camera["name"], "group": camera["group"]}
 
 
-def _toolbar(layout: str, group: str, tour: str, pop: bool, groups: list[str]) -> Any:
+def _toolbar(layout: str, group: str, tour: str, pop: bool, groups: list[str], may_pop: bool) -> Any:
     layouts = [{"label": "1" if k == "1" else t("cam.layout.1p5") if k == "1p5" else k.replace("x", "×"),
                 "value": k} for k in LAYOUTS]
     tours = [{"label": t("cam.tour.off") if s == "0" else t("cam.tour.every").replace("{n}", s), "value": s}
@@ -95,7 +103,10 @@ def _toolbar(layout: str, group: str, tour: str, pop: bool, groups: list[str]) -
             dbc.Button("‹", id="cameras-prev", color="secondary", outline=True, size="sm", title=t("cam.prev")),
             dbc.Button("›", id="cameras-next", color="secondary", outline=True, size="sm", title=t("cam.next")),
         ]),
-        dbc.Checkbox(id="cameras-pop-enabled", value=pop, label=t("cam.pop"), className="ms-2 mb-0"),
+        dbc.Checkbox(id="cameras-pop-enabled", value=pop, label=t("cam.pop"), disabled=not may_pop,
+                     className="ms-2 mb-0" if may_pop else "d-none"),
+        *([dbc.Button(t("cam.admin"), href="/admin/cameras", color="link", size="sm", id="cameras-admin-link")]
+          if current_user.is_authenticated and current_user.role == Role.ADMIN else []),
         dbc.Button(t("cam.fullscreen"), id="cameras-fullscreen", color="secondary", size="sm", className="ms-auto"),
     ], className="ioc-wall-controls d-flex flex-wrap align-items-center gap-2 flex-grow-1")
     return html.Div([
@@ -164,6 +175,9 @@ clientside_callback(
           State("cameras-seen", "data"), State("cameras-options", "data"), prevent_initial_call=True)
 def poll_incidents(_: int | None, enabled: bool, seen: dict[str, int], options: dict[str, Any]) -> Any:
     """Every 10 s: has an alert or a report appeared near a camera since the last look?"""
+    scope = viewer_cameras(runtime_of())
+    if not scope.everything:  # agency and ward users: incidents are not theirs to see
+        raise PreventUpdate
     with runtime_of().session() as session:
         if ctx.triggered_id == "cameras-pop-enabled":  # switched on: watch from now, not from page load
             alert_id, report_id = newest_incident_ids(session)

@@ -24,7 +24,8 @@ MIN_PASSWORD = 10
 PAGE_ROLES: dict[str, frozenset[Role]] = {
     "overview": frozenset(Role),
     "map": frozenset(Role),
-    "cameras": frozenset({Role.OPERATOR, Role.LEADER, Role.ADMIN}),
+    # Agency staff see only the camera groups granted to them (data/cameras/access.py).
+    "cameras": frozenset({Role.OPERATOR, Role.LEADER, Role.AGENCY, Role.ADMIN}),
     "reports": frozenset({Role.OPERATOR, Role.ANALYST, Role.AGENCY, Role.ADMIN, Role.LEADER}),
     "kpis": frozenset(Role),
     "hotline": frozenset({Role.OPERATOR, Role.ADMIN}),

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from data.cameras.groups import adopt_group_names
 from data.core.db import bulk_insert
 from data.demo.places import Place
 from data.demo.units import Shapes, locate
@@ -41,8 +42,9 @@ def camera_rows(catalogue: dict[str, Any], count: int, shapes: Shapes, places: S
 def seed_cameras(
     session: Session, catalogue: dict[str, Any], count: int, shapes: Shapes, places: Sequence[Place]
 ) -> int:
-    """Insert ``count`` demo cameras; how many."""
+    """Insert ``count`` demo cameras, each in the group its catalogue names; how many."""
     rows = camera_rows(catalogue, count, shapes, places)
     if rows:
         bulk_insert(session, Camera, rows)
+        adopt_group_names(session)
     return len(rows)

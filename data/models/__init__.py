@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from data.models.accounts import ApiKey, AuditEntry, LoginCounter, LoginSession, Role, User
 from data.models.alerts import Alert, AlertEvent, PublicWarning
-from data.models.cameras import Camera, CameraState, CameraStatus
+from data.models.cameras import Camera, CameraGroup, CameraGroupGrant, CameraState, CameraStatus
 from data.models.core import NAMING, Base, utcnow
 from data.models.geo import AdminUnit, MapFeature
 from data.models.intake import ImportRun, Outbox
@@ -43,6 +43,8 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Camera",
+    "CameraGroup",
+    "CameraGroupGrant",
     "CameraState",
     "CameraStatus",
     "Category",

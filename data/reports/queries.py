@@ -17,9 +17,7 @@ from data.models import (
     AdminUnit,
     Agency,
     Alert,
-    Camera,
     CameraState,
-    CameraStatus,
     Category,
     Report,
     utcnow,
@@ -45,28 +43,6 @@ def counts_by(session: Session, column: Any, since: datetime | None = None) -> l
         query = query.where(Report.created_at >= since)
     rows = session.execute(query.group_by(column).order_by(func.count().desc())).all()
     return [(str(name), int(n)) for name, n in rows]
-
-
-def camera_rows(session: Session, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Every enabled camera with its live state; never the stream URL (it holds credentials)."""
-    now = now or utcnow()
-    rows = session.execute(
-        select(Camera.id, Camera.code, Camera.name, Camera.group_name, Camera.lat, Camera.lon,
-               CameraStatus.state, CameraStatus.last_frame_at, CameraStatus.fps,
-               CameraStatus.transcoding, CameraStatus.updated_at, CameraStatus.viewers)
-        .outerjoin(CameraStatus, CameraStatus.camera_id == Camera.id)
-        .where(Camera.enabled)
-        .order_by(Camera.group_name, Camera.name)
-    ).all()
-    return [
-        {
-            "id": r.id, "code": r.code, "name": r.name, "group": r.group_name or "",
-            "lat": r.lat, "lon": r.lon, "fps": r.fps, "transcoding": bool(r.transcoding),
-            "state": camera_state(r.state, r.updated_at, now), "viewers": r.viewers or 0,
-            "last_frame_age_s": (now - r.last_frame_at).total_seconds() if r.last_frame_at else None,
-        }
-        for r in rows
-    ]
 
 
 def newest_incident_ids(session: Session) -> tuple[int, int]:

@@ -100,8 +100,9 @@ def test_no_open_redirects() -> None:
 def test_roles_decide_pages_and_sealed_fields() -> None:
     agency = SessionUser(1, "donvi", "Đơn vị", Role.AGENCY, 3)
     operator = SessionUser(2, "vanhanh", "Vận hành", Role.OPERATOR, None)
-    assert not agency.may_open("cameras") and agency.may_open("reports")
-    assert operator.may_open("cameras")
+    # Agency staff open the wall, which shows them only the camera groups granted to them (data/cameras/access.py).
+    assert agency.may_open("cameras") and agency.may_open("reports") and not agency.may_open("admin-cameras")
+    assert operator.may_open("cameras") and not operator.may_open("admin-cameras")
     assert operator.sees_reporter and not agency.sees_reporter
 
 
@@ -131,4 +132,6 @@ def test_every_page_layout_renders_for_each_role(client: FlaskClient, app_runtim
                 assert rendered is not None, (username, page["path"])
                 text = str(rendered)
                 if page["name"] == "cameras" and username == "donvi":
+                    assert "Chưa có camera nào" in text  # no group granted to this agency: an empty wall
+                if page["name"] == "admin-cameras" and username in ("donvi", "vanhanh"):
                     assert "không có quyền" in text

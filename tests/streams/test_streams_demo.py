@@ -16,7 +16,7 @@ from data.core.runtime import Runtime
 from data.models import Camera
 from data.runtime import build_runtime
 from streams.gateway import GatewayThread
-from tests.conftest_streams import TOKEN, running_gateway, streams_settings, wait_for
+from tests.conftest_streams import TOKEN, running_gateway, streams_settings, viewer_id, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -46,7 +46,7 @@ def demo_gateway(tmp_path: Path, clip_dir: Path) -> Iterator[tuple[Runtime, Gate
 
 def snapshot(runtime: Runtime, camera_id: int) -> np.ndarray:
     url = f"{runtime.settings.streams_base_url}/internal/cameras/{camera_id}/snapshot.jpg"
-    response = requests.get(url, headers={"X-IOC-Token": TOKEN}, timeout=60)
+    response = requests.get(url, headers={"X-IOC-Token": TOKEN, "X-IOC-User": str(viewer_id(runtime))}, timeout=60)
     assert response.status_code == 200, response.text
     image = cv2.imdecode(np.frombuffer(response.content, np.uint8), cv2.IMREAD_COLOR)
     assert image is not None
@@ -81,7 +81,7 @@ def test_demo_cameras_without_gstreamer_play_the_clips(tmp_path: Path, clip_dir:
         assert all(url.endswith(".ts") for url in wait_for(lambda: pulled_urls(gateway), 30))
         unknown = requests.get(
             f"{runtime.settings.streams_base_url}/internal/cameras/99/snapshot.jpg",
-            headers={"X-IOC-Token": TOKEN},
+            headers={"X-IOC-Token": TOKEN, "X-IOC-User": str(viewer_id(runtime))},
             timeout=10,
         )
         assert unknown.status_code == 404

@@ -17,11 +17,12 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from data.cameras.listing import camera_rows
 from data.core.bus import Subscription, drain
 from data.core.runtime import Runtime
 from data.geo.proximity import CameraPoint, camera_to_pop
 from data.models import Alert, Camera, CameraStatus
-from data.reports.queries import camera_rows, incidents_after
+from data.reports.queries import incidents_after
 from data.runtime import build_runtime
 from streams.demo import clip_paths, draw_pattern, write_clip
 from streams.gateway import GatewayThread

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 from sqlalchemy import select
 
+from data.cameras.listing import camera_rows
 from data.models import Camera, CameraStatus
-from data.reports.queries import camera_rows
 from data.runtime import build_runtime
 from streams.hub import CameraRef
 from streams.patrol import due_for_visit

@@ -18,6 +18,7 @@ SECTIONS = (
     ("/admin/users", "adm.users.title", "adm.users.about", "admin-link-users"),
     ("/admin/apikeys", "adm.keys.title", "adm.keys.about", "admin-link-apikeys"),
     ("/admin/routing", "adm.route.title", "adm.route.about", "admin-link-routing"),
+    ("/admin/cameras", "adm.cams.title", "adm.cams.about", "admin-link-cameras"),
 )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from dash import Input, Output, State
 
 from dashboard.auth import runtime_of
+from dashboard.camera_access import viewer_cameras
 from dashboard.filter_bar import viewer_filter
 from dashboard.i18n import lang
 from dashboard.page_callbacks import PageCallbacks
@@ -56,6 +57,6 @@ callbacks.clientside(
 def live_redraw(_: int | None, search: str | None, zoom: float | None, shade: str | None) -> Any:
     settings = runtime_of().settings
     view = MapView(zoom=int(zoom or settings.map_zoom), lang=lang(), shade=shade or DEFAULT_MEASURE,
-                   tz=settings.timezone)
+                   tz=settings.timezone, cameras=viewer_cameras(runtime_of()))
     drawn, _data, failed = draw_layers(runtime_of(), LIVE_LAYERS, viewer_filter(search), view)
     return (*[drawn.get(layer.key) for layer in LIVE_LAYERS], failure_badges(failed, view.lang))

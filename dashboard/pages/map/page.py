@@ -10,6 +10,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard.auth import runtime_of
+from dashboard.camera_access import viewer_cameras
 from dashboard.components import page_guard
 from dashboard.filter_bar import filter_bar, filter_menus
 from dashboard.i18n import lang, t
@@ -38,7 +39,8 @@ def layout(**query: Any) -> Any:
     settings = runtime.settings
     choice = FilterChoice.from_params(query)
     state = MapState.from_params(query, [layer.key for layer in LAYERS])
-    view = MapView(zoom=state.zoom or settings.map_zoom, lang=lang(), shade=state.shade, tz=settings.timezone)
+    view = MapView(zoom=state.zoom or settings.map_zoom, lang=lang(), shade=state.shade, tz=settings.timezone,
+                   cameras=viewer_cameras(runtime))
     search = choice.search()
     windows = playback.windows_of(search, "day")
     drawn, data, failed = draw_layers(runtime, LAYERS, playback.shown_filter(windows, None), view)

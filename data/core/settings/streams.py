@@ -70,6 +70,15 @@ class StreamSettings(BaseModel):
     streams_peer_connect_timeout_s: float = Field(
         default=20.0, ge=1, le=300, description="close a peer that has not connected after this"
     )
+    streams_probe_timeout_s: float = Field(
+        default=8.0, ge=1, le=60,
+        description="the admin's \"test connection\" gives up on a camera that has not sent a picture after this",
+    )
+    streams_view_audit_window_s: float = Field(
+        default=300.0, ge=0, le=86400,
+        description="views of one camera by one user within this time are one audited viewing session "
+                    "(a reconnecting tile, a tour coming back); 0 = every view is audited",
+    )
     streams_open_workers: int = Field(
         default=4, ge=1, le=64, description="threads that open cameras (each open blocks ~1.4 s)"
     )
