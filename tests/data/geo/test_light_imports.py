@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-HEAVY = ("pandas", "numpy", "redis", "rq", "alembic", "dash", "flask")
+HEAVY = ("pandas", "redis", "rq", "alembic", "dash", "flask")
 
 
 def test_importing_data_geo_loads_nothing_heavy() -> None:
