@@ -37,7 +37,7 @@ def test_upgrade_keeps_rows_and_fills_new_column(db_url: str) -> None:
             "('T-2', 'app', 'resolved', 'normal', 'Rác thải ở chợ Đông Ba', true, :t, :t, false)"),
             {"t": datetime(2026, 1, 5, 8, 0)})
     migrate(engine)
-    assert current_revision(engine) == "0014"
+    assert current_revision(engine) == "0018"
     assert "search_text" in {c["name"] for c in inspect(engine).get_columns("reports")}
     with engine.connect() as conn:
         rows = conn.execute(
