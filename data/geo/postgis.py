@@ -1,7 +1,8 @@
 """PostGIS, the production option on PostgreSQL: the units' shapes as geometry with a GiST index, and
 reports located with ``ST_Covers`` in the database, giving the same answers as shapely on SQLite.
 
-The shapes live in their own schema, ``gis.admin_unit_shapes(unit_id, geom)``, beside ``admin_units``,
+The shapes live in their own schema, ``gis.admin_unit_shapes(unit_id, geom)`` (each unit cut into
+small pieces: see ``PIECE_VERTICES``), beside ``admin_units``,
 and a trigger on ``admin_units`` keeps them in step with ``boundary`` (the GeoJSON every reader
 already uses), whoever writes it: the boundary import, a later import of new units, a console. The
 own schema keeps PostGIS out of the tables the Alembic models describe, so the schema stays the same
@@ -33,6 +34,10 @@ SCHEMA = "gis"
 SHAPES = f"{SCHEMA}.admin_unit_shapes"
 MODES = ("auto", "on", "off")
 CHUNK_POINTS = 100_000  # points sent per query: two float arrays of 0.8 MB each
+# Units are stored cut into pieces of at most this many vertices (ST_Subdivide): a whole commune (up to
+# 10,000 vertices, stored compressed) was read and decompressed for every point, 5 ms each; a piece is
+# small, uncompressed, and the GiST index finds the one or two a point can be in.
+PIECE_VERTICES = 64
 
 MISSING = ("IOC_POSTGIS=on, but this database has no PostGIS shapes: install the server's package "
            "(apt-get install postgresql-15-postgis-3), then run `python -m data geo postgis` as a role "
@@ -67,43 +72,36 @@ def in_use(conn: Connection, mode: str) -> bool:
 
 
 def _statements(ext: str) -> list[str]:
-    """The idempotent DDL: schema, table, GiST index, conversion function, trigger, back-fill."""
-    shape = (f"{ext}.ST_Multi({ext}.ST_CollectionExtract({ext}.ST_MakeValid("
-             f"{ext}.ST_SetSRID({ext}.ST_GeomFromGeoJSON(boundary::text), 4326)), 3))")
+    """The idempotent DDL: schema, table, indexes, conversion function, trigger, back-fill."""
+    shape = (f"{ext}.ST_CollectionExtract({ext}.ST_MakeValid("
+             f"{ext}.ST_SetSRID({ext}.ST_GeomFromGeoJSON(boundary::text), 4326)), 3)")
     return [
         f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
-        f"CREATE TABLE IF NOT EXISTS {SHAPES} (unit_id integer PRIMARY KEY "
-        f"REFERENCES public.admin_units (id) ON DELETE CASCADE, geom {ext}.geometry(MultiPolygon, 4326) NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {SHAPES} (id bigserial PRIMARY KEY, unit_id integer NOT NULL "
+        f"REFERENCES public.admin_units (id) ON DELETE CASCADE, geom {ext}.geometry(Polygon, 4326) NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS admin_unit_shapes_geom ON {SHAPES} USING gist (geom)",
-        # One place turns a stored GeoJSON boundary into the indexed shape (None for JSON null or a non-object).
-        f"""CREATE OR REPLACE FUNCTION {SCHEMA}.unit_shape(boundary json) RETURNS {ext}.geometry
+        f"CREATE INDEX IF NOT EXISTS admin_unit_shapes_unit ON {SHAPES} (unit_id)",
+        # One place turns a stored GeoJSON boundary into its pieces (none for JSON null or a non-object).
+        f"""CREATE OR REPLACE FUNCTION {SCHEMA}.unit_pieces(boundary json) RETURNS SETOF {ext}.geometry
             LANGUAGE sql IMMUTABLE AS $$
-            SELECT CASE WHEN json_typeof(boundary) = 'object' THEN {shape} END $$""",
+            SELECT {ext}.ST_Subdivide(g, {PIECE_VERTICES}) FROM (SELECT {shape} AS g) s
+            WHERE json_typeof(boundary) = 'object' AND NOT {ext}.ST_IsEmpty(g) $$""",
         f"""CREATE OR REPLACE FUNCTION {SCHEMA}.sync_unit_shape() RETURNS trigger LANGUAGE plpgsql AS $$
-            DECLARE found {ext}.geometry;
             BEGIN
+              DELETE FROM {SHAPES} WHERE unit_id = NEW.id;
               BEGIN
-                found := {SCHEMA}.unit_shape(NEW.boundary);
+                INSERT INTO {SHAPES} (unit_id, geom) SELECT NEW.id, {SCHEMA}.unit_pieces(NEW.boundary);
               EXCEPTION WHEN others THEN
-                -- A boundary PostGIS cannot read must not lose the unit's own write: warn, drop its shape.
+                -- A boundary PostGIS cannot read must not lose the unit's own write: warn, leave no shape.
                 RAISE WARNING 'admin unit %: boundary not usable by PostGIS (%)', NEW.id, SQLERRM;
-                found := NULL;
               END;
-              IF found IS NULL OR {ext}.ST_IsEmpty(found) THEN
-                DELETE FROM {SHAPES} WHERE unit_id = NEW.id;
-              ELSE
-                INSERT INTO {SHAPES} (unit_id, geom) VALUES (NEW.id, found)
-                ON CONFLICT (unit_id) DO UPDATE SET geom = EXCLUDED.geom;
-              END IF;
               RETURN NEW;
             END $$""",
         "DROP TRIGGER IF EXISTS admin_units_shape ON public.admin_units",
         f"CREATE TRIGGER admin_units_shape AFTER INSERT OR UPDATE OF boundary ON public.admin_units "
         f"FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.sync_unit_shape()",
-        f"""INSERT INTO {SHAPES} (unit_id, geom)
-            SELECT id, shape FROM (SELECT id, {SCHEMA}.unit_shape(boundary) AS shape FROM public.admin_units) s
-            WHERE shape IS NOT NULL AND NOT {ext}.ST_IsEmpty(shape)
-            ON CONFLICT (unit_id) DO UPDATE SET geom = EXCLUDED.geom""",
+        f"DELETE FROM {SHAPES}",
+        f"INSERT INTO {SHAPES} (unit_id, geom) SELECT id, {SCHEMA}.unit_pieces(boundary) FROM public.admin_units",
     ]
 
 
@@ -124,7 +122,7 @@ def install(conn: Connection, *, create_extension: bool = False) -> int:
         raise ConfigError(MISSING.replace("IOC_POSTGIS=on, but this", "This"))
     for statement in _statements(ext):
         conn.execute(text(statement))
-    return int(conn.scalar(text(f"SELECT count(*) FROM {SHAPES}")) or 0)
+    return int(conn.scalar(text(f"SELECT count(DISTINCT unit_id) FROM {SHAPES}")) or 0)
 
 
 def uninstall(conn: Connection) -> None:
@@ -134,16 +132,15 @@ def uninstall(conn: Connection) -> None:
     conn.execute(text("DROP TRIGGER IF EXISTS admin_units_shape ON public.admin_units"))
     conn.execute(text(f"DROP TABLE IF EXISTS {SHAPES}"))
     conn.execute(text(f"DROP FUNCTION IF EXISTS {SCHEMA}.sync_unit_shape()"))
-    conn.execute(text(f"DROP FUNCTION IF EXISTS {SCHEMA}.unit_shape(json)"))
+    conn.execute(text(f"DROP FUNCTION IF EXISTS {SCHEMA}.unit_pieces(json)"))
 
 
 def _locate_sql(ext: str) -> str:
-    # For each point, the lowest id among the given units whose shape covers it (GiST finds the candidates).
+    # For each point, the lowest id among the given units with a piece covering it (GiST finds the pieces).
     return f"""
-        SELECT (SELECT s.unit_id FROM {SHAPES} s
+        SELECT (SELECT min(s.unit_id) FROM {SHAPES} s
                 WHERE s.unit_id = ANY(:ids)
-                  AND {ext}.ST_Covers(s.geom, {ext}.ST_SetSRID({ext}.ST_MakePoint(p.lon, p.lat), 4326))
-                ORDER BY s.unit_id LIMIT 1)
+                  AND {ext}.ST_Covers(s.geom, {ext}.ST_SetSRID({ext}.ST_MakePoint(p.lon, p.lat), 4326)))
         FROM unnest(CAST(:lats AS float8[]), CAST(:lons AS float8[])) WITH ORDINALITY AS p(lat, lon, i)
         ORDER BY p.i"""
 
@@ -176,6 +173,11 @@ def locate_many(conn: Connection, lats: Any, lons: Any, unit_ids: Sequence[int],
 
 def locate(conn: Connection, lat: float, lon: float, unit_ids: Sequence[int], *,
            ext: str | None = None) -> int | None:
-    """The unit id holding one point among ``unit_ids`` (lowest on a shared border), or None."""
-    found = int(locate_many(conn, [lat], [lon], unit_ids, ext=ext)[0])
-    return None if found == NO_UNIT else found
+    """The unit id holding one point among ``unit_ids`` (lowest on a shared border), or None: one short
+    query, as a report comes in."""
+    ext = ext or shapes_schema(conn)
+    found = conn.scalar(text(
+        f"SELECT min(unit_id) FROM {SHAPES} WHERE unit_id = ANY(:ids) "
+        f"AND {ext}.ST_Covers(geom, {ext}.ST_SetSRID({ext}.ST_MakePoint(:lon, :lat), 4326))"),
+        {"ids": [int(i) for i in unit_ids], "lat": float(lat), "lon": float(lon)})
+    return None if found is None else int(found)
