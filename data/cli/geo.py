@@ -87,7 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; exit 1 when nothing could be imported, 2 when the database is unreachable."""
     args = _parser().parse_args(argv)
     try:
-        runtime = build_runtime(load_settings())
+        # Installing PostGIS must not be refused because IOC_POSTGIS=on finds it missing.
+        runtime = build_runtime(load_settings(**({"postgis": "off"} if args.command == "postgis" else {})))
     except IocError as exc:
         print(exc.message, file=sys.stderr)
         return 2

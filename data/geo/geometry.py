@@ -91,6 +91,10 @@ class UnitShape:
         min_lon, min_lat, max_lon, max_lat = found.bounds
         return cls(unit_id, (min_lon, min_lat, max_lon, max_lat), geometry, found)
 
+    def holds(self, lat: float, lon: float) -> bool:
+        """True when the point lies inside the unit or on its edge (the prepared shape: microseconds)."""
+        return bool(shapely.intersects_xy(self.shape, lon, lat))
+
 
 def locate(lat: float, lon: float, units: Iterable[UnitShape]) -> int | None:
     """The id of the unit whose boundary holds the point (lowest id on a shared border), or None.

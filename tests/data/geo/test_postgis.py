@@ -165,3 +165,9 @@ def test_the_command_installs_postgis_later_and_the_migration_goes_both_ways() -
             assert postgis.installed(conn)
             assert conn.scalar(text("SELECT count(DISTINCT unit_id) FROM gis.admin_unit_shapes")) == 1
         engine.dispose()
+
+
+def test_postgis_on_refuses_to_start_without_it(sqlite_url: str) -> None:
+    with pytest.raises(ConfigError, match="IOC_POSTGIS=on, but this database has no PostGIS shapes"):
+        with open_runtime(sqlite_url, postgis="on"):
+            pass
