@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Text, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from data.geo.simplify import outlines
+from data.geo.simplify import outlines_of_text
 from data.models import AdminUnit, Report, utcnow
 from data.reports.filters import ReportFilter
 from data.reports.mirror import rows_of
@@ -161,10 +161,13 @@ class BoundariesLayer:
         )), None)
         if level is None:
             return feature_collection([])
+        # The boundaries as the database's text: GEOS reads it directly (data.geo.simplify.outlines_of_text).
         units = [dict(r) for r in session.execute(
-            select(AdminUnit.id, AdminUnit.code, AdminUnit.name, AdminUnit.population, AdminUnit.boundary)
+            select(AdminUnit.id, AdminUnit.code, AdminUnit.name, AdminUnit.population,
+                   cast(AdminUnit.boundary, Text).label("boundary"))
             .where(AdminUnit.level == level, AdminUnit.boundary.is_not(None))).mappings()]
-        for unit, outline in zip(units, outlines([u["boundary"] for u in units], view.zoom), strict=True):
+        drawn = outlines_of_text([u["boundary"] for u in units], view.zoom)
+        for unit, outline in zip(units, drawn, strict=True):
             unit["boundary"] = outline
         shown = [u["id"] for u in units]
         parent_of = {uid: pid for uid, pid in session.execute(

@@ -9,8 +9,8 @@ edge two units share goes to the lower id, so every point gets exactly one unit,
 every run and in PostGIS (``data.geo.postgis``).
 
 How the many points are located, and why not ``STRtree.query(points, predicate="within")``: the tree
-evaluates each (point, polygon) pair on the *unprepared* polygon, which walks every edge: 37 s for
-1,000,000 points in the 118 units of Huế and Quảng Trị here, slower than the ray casting it
+evaluates each (point, polygon) pair on the *unprepared* polygon, which walks every edge: 33–50×
+slower than this index on the 118 units of Huế and Quảng Trị, slower even than the ray casting it
 replaces. Instead each unit, prepared once (GEOS indexes its edges), tests only the points of its
 bounding box, found by a binary search over the points sorted by longitude, with
 ``shapely.intersects_xy`` on raw coordinates (no Point objects are made): see bench/point_location.py.

