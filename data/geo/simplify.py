@@ -53,6 +53,13 @@ def outlines(geometries: Sequence[dict[str, Any]], zoom: int) -> list[dict[str, 
     return _drawn(np.array([to_shape(g) for g in geometries], dtype=object), zoom)
 
 
+def _decoded(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except json.JSONDecodeError:  # the same leniency as GEOS's reader below: no outline, no failed map
+        return None
+
+
 def outlines_of_text(texts: Sequence[str | None], zoom: int) -> list[dict[str, Any] | None]:
     """``outlines`` of GeoJSON *texts* as the database stores them (None where a text holds no polygon).
 
@@ -60,7 +67,7 @@ def outlines_of_text(texts: Sequence[str | None], zoom: int) -> list[dict[str, A
     them, cost 3 of the layer's 4 seconds for the 118 units of Huế and Quảng Trị.
     """
     if zoom >= FULL_DETAIL_ZOOM:
-        decoded = [json.loads(t) if t else None for t in texts]
+        decoded = [_decoded(t) for t in texts]
         return [g if isinstance(g, dict) and g.get("type") in POLYGONAL else None for g in decoded]
     shapes = shapely.from_geojson([t or "null" for t in texts], on_invalid="ignore")
     usable = np.array([g is not None and g.geom_type in POLYGONAL and not g.is_empty for g in shapes], dtype=bool)

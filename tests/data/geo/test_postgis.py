@@ -168,6 +168,6 @@ def test_the_command_installs_postgis_later_and_the_migration_goes_both_ways() -
 
 
 def test_postgis_on_refuses_to_start_without_it(sqlite_url: str) -> None:
-    with pytest.raises(ConfigError, match="IOC_POSTGIS=on, but this database has no PostGIS shapes"):
-        with open_runtime(sqlite_url, postgis="on"):
-            pass
+    with (pytest.raises(ConfigError, match="IOC_POSTGIS=on, but this database has no PostGIS shapes"),
+          open_runtime(sqlite_url, postgis="on")):
+        pass

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from data.geo import geometry
-from data.geo.simplify import FULL_DETAIL_ZOOM, decimals, outlines, pixel_deg
+from data.geo.simplify import FULL_DETAIL_ZOOM, decimals, outlines, outlines_of_text, pixel_deg
 from tests.data.geo.units2025 import units
 
 
@@ -43,3 +43,13 @@ def test_outlines_are_smaller_and_stay_within_about_a_pixel(zoom: int, shrink: i
 def test_street_zoom_draws_every_vertex() -> None:
     full = [g for _, g in units()[:3]]
     assert outlines(full, FULL_DETAIL_ZOOM) == full and outlines([], 12) == []
+
+
+def test_outlines_of_stored_text_leave_out_what_holds_no_polygon() -> None:
+    square = {"type": "Polygon", "coordinates": [[[107.0, 16.0], [107.1, 16.0], [107.1, 16.1], [107.0, 16.0]]]}
+    texts = [json.dumps(square), "null", None, '{"type": "Point", "coordinates": [107, 16]}', "{broken"]
+    for zoom in (13, FULL_DETAIL_ZOOM):
+        found = outlines_of_text(texts, zoom)
+        assert found[1:] == [None, None, None, None]
+        assert found[0] is not None and found[0]["type"] == "Polygon"
+        assert geometry.to_shape(found[0]).area == pytest.approx(0.005, rel=1e-3)
