@@ -7,7 +7,7 @@ and eastern Huế already lies in zone 49. Centred on the unit, LAEA also bends 
 the centroid computed on the plane and projected back is the unit's own. Measured on the 118 units
 of Huế and Quảng Trị: LAEA and the ellipsoid's geodesic area (``pyproj.Geod``) agree to 2e-8.
 
-pyproj is imported on first use: it adds ≈ 0.2 s to an import, and only boundary imports measure.
+pyproj is imported on first use: it adds 0.1–0.2 s to an import here, and only boundary imports measure.
 """
 
 from __future__ import annotations

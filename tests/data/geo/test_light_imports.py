@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-# shapely (and so numpy) is data.geo's geometry; pyproj (≈ 0.2 s more) waits for the first area measured.
+# shapely (and so numpy) is data.geo's geometry; pyproj (0.1–0.2 s more) waits for the first area measured.
 HEAVY = ("pandas", "redis", "rq", "alembic", "dash", "flask", "pyproj")
 
 
