@@ -14,6 +14,7 @@ from data.core.job_runs import JobRuns
 from data.core.jobs import InProcessJobs, RqJobs, schedule_for
 from data.core.runtime import Runtime
 from data.core.settings import Settings
+from data.geo import postgis
 from data.monitoring.sweeps import SweepWatch
 from data.reports.mirror import SESSION_KEY, ReportMirror
 
@@ -46,6 +47,13 @@ def build_runtime(settings: Settings, *, run_jobs_here: bool = False, migrate_db
     check_connection(engine)
     if migrate_db:
         migrate(engine)
+    if settings.postgis == "on":  # required: refuse to start, saying how to install it, not at the first report
+        with engine.connect() as conn:
+            try:
+                postgis.in_use(conn, "on")
+            except ConfigError:
+                engine.dispose()
+                raise
     client = connect_redis(settings.redis_url, redis_socket_timeout) if settings.redis_url else None
     bus: EventBus = RedisBus(client, settings.redis_prefix) if client else LocalBus()
     answers = Answers(client, settings.redis_prefix)

@@ -35,8 +35,8 @@ class Layer(Protocol):
     # True when ``load`` counts reports only: its answer is cached until the next report write
     # (data/core/cache.py). Live layers (cameras) and ones fed by other tables say False.
     about_reports: bool
-    # The MapView fields ``load`` reads: with the filter they key its cached answer, so a zoom does
-    # not recount the wards (boundaries read none; density reads the zoom).
+    # The MapView fields ``load`` reads: with the filter they key its cached answer, so a change of
+    # language does not recount the density (density and the boundaries' outlines read the zoom).
     view_fields: tuple[str, ...]
     # The bus topic whose messages change what ``load`` answers (data/core/bus.py), or None for a layer
     # nothing refreshes: the map redraws every layer that names one when its topic is heard, and the web

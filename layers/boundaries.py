@@ -4,6 +4,8 @@
 like the other report layers; ``component`` colours the units by the figure ``MapView.shade`` names
 (open reports, reports per 1,000 residents, overdue %, satisfaction), so switching the figure costs no
 query. Reports filed against a ward count for its district when districts are the finest level shown.
+The outlines are simplified to what the zoom can show (``data.geo.simplify``): at city zoom the 118
+units of Huế and Quảng Trị weigh 0.77 MB instead of 7 MB, so ``load`` depends on the zoom.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Text, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from data.geo.simplify import outlines_of_text
 from data.models import AdminUnit, Report, utcnow
 from data.reports.filters import ReportFilter
 from data.reports.mirror import rows_of
@@ -146,7 +149,7 @@ def unit_counts(session: Session, filters: ReportFilter, now: datetime) -> dict[
 class BoundariesLayer:
     key = "boundaries"
     about_reports = True
-    view_fields: tuple[str, ...] = ()
+    view_fields: tuple[str, ...] = ("zoom",)  # the outlines' detail
     live_topic: str | None = "reports"
     name_vi = "Ranh giới hành chính"
     name_en = "Administrative boundaries"
@@ -158,9 +161,14 @@ class BoundariesLayer:
         )), None)
         if level is None:
             return feature_collection([])
+        # The boundaries as the database's text: GEOS reads it directly (data.geo.simplify.outlines_of_text).
         units = [dict(r) for r in session.execute(
-            select(AdminUnit.id, AdminUnit.code, AdminUnit.name, AdminUnit.population, AdminUnit.boundary)
+            select(AdminUnit.id, AdminUnit.code, AdminUnit.name, AdminUnit.population,
+                   cast(AdminUnit.boundary, Text).label("boundary"))
             .where(AdminUnit.level == level, AdminUnit.boundary.is_not(None))).mappings()]
+        drawn = outlines_of_text([u["boundary"] for u in units], view.zoom)
+        for unit, outline in zip(units, drawn, strict=True):
+            unit["boundary"] = outline
         shown = [u["id"] for u in units]
         parent_of = {uid: pid for uid, pid in session.execute(
             select(AdminUnit.id, AdminUnit.parent_id).where(AdminUnit.parent_id.in_(shown))) if pid is not None}

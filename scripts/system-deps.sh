@@ -26,6 +26,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# PostGIS for the installed server's major version (tests/data/geo/test_postgis.py; production's
+# IOC_POSTGIS): postgresql-15-postgis-3 on Debian 12.
+if command -v psql >/dev/null; then
+  pg_major="$(psql --version | sed -E 's/^[^0-9]*([0-9]+).*/\1/')"
+  postgis="postgresql-${pg_major}-postgis-3"
+  if ! dpkg-query -W -f='${Status}' "$postgis" 2>/dev/null | grep -q "install ok installed"; then
+    echo "installing Debian package: $postgis"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "$postgis"
+  fi
+fi
+
 # Start the services if they are installed here but stopped (CI machines start them already).
 if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
   $SUDO pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true

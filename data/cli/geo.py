@@ -5,6 +5,7 @@
          --parent-code-field GID_2 --parent-level district --source "GADM 4.1" --demo]
     python -m data geo population CSV --level ward --code-field ward_id --population-field total \\
         [--year 2019]
+    python -m data geo postgis      # PostgreSQL: create PostGIS and the units' shapes (data.geo.postgis)
 
 The database comes from the settings (``IOC_DATABASE_URL``).
 """
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from data.core.errors import IocError
 from data.core.settings import load_settings
+from data.geo import postgis
 from data.geo.boundaries import LEVELS, FieldMap, import_geojson
 from data.geo.population import import_population
 from data.runtime import build_runtime
@@ -46,10 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     pop.add_argument("--code-field", required=True)
     pop.add_argument("--population-field", required=True)
     pop.add_argument("--year", type=int)
+    commands.add_parser("postgis", help="PostgreSQL: create the PostGIS extension (if allowed) and the units' "
+                        "shapes with their GiST index and trigger")
     return parser
 
 
 def _run(args: argparse.Namespace, session: Session) -> tuple[str, bool]:
+    if args.command == "postgis":
+        shapes = postgis.install(session.connection(), create_extension=True)
+        return f"PostGIS ready: {shapes} unit shapes indexed ({postgis.SHAPES}).", True
     if args.command == "import":
         fields = FieldMap(
             args.code_field, args.name_field, args.population_field, args.area_field, args.parent_code_field
@@ -80,7 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; exit 1 when nothing could be imported, 2 when the database is unreachable."""
     args = _parser().parse_args(argv)
     try:
-        runtime = build_runtime(load_settings())
+        # Installing PostGIS must not be refused because IOC_POSTGIS=on finds it missing.
+        runtime = build_runtime(load_settings(**({"postgis": "off"} if args.command == "postgis" else {})))
     except IocError as exc:
         print(exc.message, file=sys.stderr)
         return 2

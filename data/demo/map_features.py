@@ -54,7 +54,7 @@ def points_in(
             break
         north, east = rng.normal(0.0, spread_m, 2).tolist()
         p = offset_point(lat, lon, north, east)
-        if geometry.point_in_polygon(p[0], p[1], shape.geometry):
+        if shape.holds(p[0], p[1]):
             points.append((round(p[0], 6), round(p[1], 6)))
     return points
 

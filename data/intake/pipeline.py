@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.core.text import fold
+from data.geo import postgis
 from data.geo.boundaries import unit_shapes
 from data.geo.geometry import UnitShape, locate
 from data.intake.submission import IntakeError, Submission, validate
@@ -67,6 +68,8 @@ class Places:
 
     levels: tuple[tuple[UnitShape, ...], ...]
     bbox: tuple[float, float, float, float] | None
+    # The schema of PostGIS's functions when reports are located in the database (IOC_POSTGIS), else None.
+    postgis: str | None = None
 
 
 _places_cache: dict[str, tuple[float, Places]] = {}
@@ -74,8 +77,10 @@ _places_lock = threading.Lock()
 PLACES_TTL_S = 300.0  # boundaries change a few times a year; a new import shows within 5 minutes
 
 
-def load_places(session: Session, cache_key: str) -> Places:
-    """Ward, district and province shapes, cached per database for a few minutes."""
+def load_places(session: Session, cache_key: str, postgis_mode: str = "off") -> Places:
+    """Ward, district and province shapes, cached per database for a few minutes; with PostGIS in use
+    (``IOC_POSTGIS``, ``data.geo.postgis``) single reports are located there."""
+    cache_key = f"{cache_key}|{postgis_mode}"
     now = time.monotonic()
     with _places_lock:
         hit = _places_cache.get(cache_key)
@@ -88,7 +93,8 @@ def load_places(session: Session, cache_key: str) -> Places:
         if boxes
         else None
     )
-    places = Places(levels, bbox)
+    conn = session.connection()
+    places = Places(levels, bbox, postgis.shapes_schema(conn) if postgis.in_use(conn, postgis_mode) else None)
     with _places_lock:
         _places_cache[cache_key] = (now, places)
     return places
@@ -102,7 +108,7 @@ def clear_places_cache() -> None:
 
 def place_of(session: Session, settings: Settings, lat: float, lon: float) -> int | None:
     """The finest admin unit holding the point; outside the city is refused, naming the city's box."""
-    places = load_places(session, settings.database_url)
+    places = load_places(session, settings.database_url, settings.postgis)
     box = settings.intake_bbox or places.bbox
     if box is not None:
         min_lon, min_lat, max_lon, max_lat = box
@@ -113,7 +119,10 @@ def place_of(session: Session, settings: Settings, lat: float, lon: float) -> in
                 field="lat",
             )
     for level in places.levels:
-        unit = locate(lat, lon, level)
+        if places.postgis and level:
+            unit = postgis.locate(session.connection(), lat, lon, [u.id for u in level], ext=places.postgis)
+        else:
+            unit = locate(lat, lon, level)
         if unit is not None:
             return unit
     if places.bbox is not None and settings.intake_bbox is None:

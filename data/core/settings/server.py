@@ -25,6 +25,11 @@ class ServerSettings(BaseModel):
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'ioc.sqlite3'}",
         description="SQLAlchemy URL: a SQLite file (embedded) or postgresql+psycopg://...",
     )
+    postgis: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="locate reports with PostGIS (ST_Covers, GiST index) on PostgreSQL: auto = when the database "
+                    "has it (python -m data geo postgis installs it), on = required, off = always shapely",
+    )
     redis_url: str | None = Field(
         default=None,
         description="redis://host:port/db; unset = embedded mode (in-process bus and jobs)",

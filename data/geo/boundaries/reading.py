@@ -9,8 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shapely.errors import GEOSException
+
 from data.core.errors import InvalidInput
-from data.geo.geometry import BBox, Ring, area_and_centroid, bbox_of
+from data.geo.geometry import BBox, Ring, to_geojson, to_shape
+from data.geo.measure import measured
+from data.geo.validity import InvalidShape, repaired
 
 
 class GeoFileError(InvalidInput):
@@ -189,13 +193,23 @@ def _record(
         warnings.append(Problem(index, code, f"no value in the name field {fields.name!r}; code used", False))
     population = _optional_number(index, code, props, fields.population, warnings)
     geometry = _clean_geometry(geometry)
-    area, lat, lon = area_and_centroid(geometry)
+    try:
+        shape, repair = repaired(to_shape(geometry))
+    except InvalidShape as exc:
+        return None, [*warnings, Problem(index, code, str(exc))]
+    except (ValueError, GEOSException) as exc:  # e.g. a closed ring of two distinct points
+        return None, [*warnings, Problem(index, code, f"the boundary cannot be built: {exc}")]
+    if repair is not None:
+        warnings.append(Problem(index, code, repair, False))
+        geometry = to_geojson(shape)  # stored repaired: every reader (and PostGIS) sees the same unit
+    area, lat, lon = measured(shape)
     given_area = _optional_number(index, code, props, fields.area, warnings)
+    min_lon, min_lat, max_lon, max_lat = shape.bounds
     record = UnitRecord(
         code=code,
         name=name or code,
         geometry=geometry,
-        bbox=bbox_of(geometry),
+        bbox=(min_lon, min_lat, max_lon, max_lat),
         area_sqm=given_area if given_area is not None else area,
         centroid_lat=lat,
         centroid_lon=lon,

@@ -67,12 +67,16 @@ def test_point_in_polygon_handles_holes_and_multipolygons() -> None:
 
 
 def test_area_and_centroid_of_a_square_with_a_hole() -> None:
-    # 0.01° squares near Huế: the hole removes a quarter of the area and shifts the centroid.
+    # A 0.02° square near Huế with a quarter-size hole in its north-east (strictly inside: a hole
+    # touching the shell would be invalid and repaired first).
     outer = _square(107.0, 16.0, 0.02)
-    hole = _square(107.01, 16.01, 0.01)
+    hole = _square(107.009, 16.009, 0.01)
     area, lat, lon = geometry.area_and_centroid({"type": "Polygon", "coordinates": [outer, hole]})
     full, _, _ = geometry.area_and_centroid({"type": "Polygon", "coordinates": [outer]})
-    assert area == pytest.approx(full * 0.75, rel=1e-9)
+    hole_area, _, _ = geometry.area_and_centroid({"type": "Polygon", "coordinates": [hole]})
+    assert area == pytest.approx(full - hole_area, rel=1e-9)
+    # A quarter of the square, give or take the ellipsoid: a degree is narrower further north.
+    assert hole_area == pytest.approx(full / 4, rel=1e-3) and hole_area < full / 4
     assert lat < 16.01 and lon < 107.01  # pulled away from the hole in the north-east quarter
     assert full == pytest.approx(2_218_000 * 2.13, rel=0.01)  # ≈ 2.22 km × 2.13 km at 16° N
 
