@@ -101,8 +101,8 @@ def test_roles_decide_pages_and_sealed_fields() -> None:
     agency = SessionUser(1, "donvi", "Đơn vị", Role.AGENCY, 3)
     operator = SessionUser(2, "vanhanh", "Vận hành", Role.OPERATOR, None)
     # Agency staff open the wall, which shows them only the camera groups granted to them (data/cameras/access.py).
-    assert agency.may_open("cameras") and agency.may_open("reports") and not agency.may_open("admin-cameras")
-    assert operator.may_open("cameras") and not operator.may_open("admin-cameras")
+    assert agency.may_open("cameras") and agency.may_open("reports") and not agency.may_open("admin")
+    assert operator.may_open("cameras") and not operator.may_open("admin")
     assert operator.sees_reporter and not agency.sees_reporter
 
 

@@ -25,7 +25,7 @@ for part in (cameras_list, cameras_form, cameras_import, cameras_groups):
 
 
 def layout(**_: Any) -> Any:
-    refused = page_guard("admin-cameras", PATH)
+    refused = page_guard("admin", PATH)  # every /admin page: the admin role (PAGE_ROLES["admin"])
     if refused is not None:
         return refused
     options, group_names = cameras_form.pick_options()
