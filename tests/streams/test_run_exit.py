@@ -22,6 +22,8 @@ SUMMARY = re.compile(rb"^(=+ )?\d+ [a-z]+.* in [\d.]+s( \([\d:]+\))?( =+)?$")  #
 SUMMARY_WITHIN_S = 600  # the probe's own set-up (RTSP server, gateway, Chromium) on a loaded machine
 EXIT_WITHIN_S = 30
 
+pytestmark = pytest.mark.integration  # runs pytest on a gateway probe, as processes
+
 
 class Output:
     """A process's output, read in a thread, with the moment its final summary line came."""

@@ -40,6 +40,7 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60)
 
 
+@pytest.mark.integration  # starts app.py as a process
 def test_unreachable_database_is_one_clear_line(tmp_path: object) -> None:
     done = _start({"IOC_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/nowhere"})
     assert done.returncode == 2
@@ -48,6 +49,7 @@ def test_unreachable_database_is_one_clear_line(tmp_path: object) -> None:
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.integration  # starts app.py as a process
 def test_unreachable_redis_is_one_clear_line(tmp_path: object) -> None:
     done = _start({"IOC_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
                    "IOC_REDIS_URL": "redis://127.0.0.1:1/0"})
@@ -56,12 +58,14 @@ def test_unreachable_redis_is_one_clear_line(tmp_path: object) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.integration  # starts app.py as a process
 def test_invalid_setting_from_environment_stops_start_up() -> None:
     done = _start({"IOC_PORT": "not-a-port"})
     assert done.returncode == 2
     assert "IOC_PORT" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.integration  # starts app.py as a process
 def test_busy_gateway_port_is_one_clear_line(tmp_path: object) -> None:
     import socket
 

@@ -584,6 +584,7 @@ def test_api_key_is_stored_hashed_and_touched_once_a_minute(live: Live) -> None:
         assert check_api_key(s, key + "x") is None and check_api_key(s, None) is None
 
 
+@pytest.mark.integration  # runs the command line as a process
 def test_apikeys_cli_prints_a_new_key_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
     env = {"IOC_DATABASE_URL": url, "IOC_DEMO": "false", "PATH": "/usr/bin:/bin"}
