@@ -125,7 +125,8 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-LOGIN_PAGE = """<!doctype html>
+# The head of the small card pages outside Dash (login, password change): one look for both.
+CARD_PAGE_HEAD = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title>
@@ -135,7 +136,8 @@ LOGIN_PAGE = """<!doctype html>
 <main class="ioc-login card shadow-sm">
   <div class="card-body">
     <h1 class="h4 mb-1">{{ app_title }}</h1>
-    <h2 class="h6 text-secondary mb-4">{{ title }}</h2>
+"""
+LOGIN_PAGE = CARD_PAGE_HEAD + """    <h2 class="h6 text-secondary mb-4">{{ title }}</h2>
     {% if message %}<div class="alert alert-{{ level }}" role="alert" id="login-message">{{ message }}</div>{% endif %}
     {% if logout %}
     <form method="post" action="/logout">

@@ -14,6 +14,7 @@ from flask import Flask, Response, redirect, render_template_string, request
 from flask_login import current_user
 
 from dashboard.auth import (
+    CARD_PAGE_HEAD,
     PASSWORD_PATH,
     csrf_token,
     csrf_valid,
@@ -31,17 +32,7 @@ from data.core.errors import FieldError
 from data.models import User
 
 FIELDS = ("current_password", "new_password", "repeat_password")
-PAGE = """<!doctype html>
-<html lang="{{ lang }}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title>
-<link rel="stylesheet" href="/vendor/bootstrap5/css/bootstrap.min.css">
-<link rel="stylesheet" href="/assets/ioc.css"></head>
-<body class="ioc-login-body">
-<main class="ioc-login card shadow-sm">
-  <div class="card-body">
-    <h1 class="h4 mb-1">{{ app_title }}</h1>
-    <h2 class="h6 text-secondary mb-3">{{ title }}</h2>
+PAGE = CARD_PAGE_HEAD + """    <h2 class="h6 text-secondary mb-3">{{ title }}</h2>
     {% if forced %}<div class="alert alert-warning" role="alert" id="password-forced">{{ forced }}</div>{% endif %}
     {% if message %}<div class="alert alert-danger" role="alert" id="password-message">{{ message }}</div>{% endif %}
     <form method="post" action="{{ action }}">
